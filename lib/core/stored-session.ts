@@ -1,0 +1,80 @@
+/**
+ * The shape a session takes in a store: the data's keys plus a `cookie` key, the layout
+ * express-session and its stores (connect-redis, connect-pg-simple, …) use, so records move
+ * between the two libraries unchanged.
+ */
+
+/** The cookie part of a stored session, as express-session's `Cookie#toJSON()` writes it. */
+export interface StoredCookie {
+  /** The `maxAge` the cookie was given (ms), or `null` for a browser-session cookie. */
+  originalMaxAge: number | null;
+  /** When the session expires: an ISO date string once serialised, `null` for none. */
+  expires?: string | Date | null;
+  secure?: boolean;
+  httpOnly?: boolean;
+  domain?: string;
+  path?: string;
+  sameSite?: boolean | 'lax' | 'strict' | 'none';
+  partitioned?: boolean;
+  priority?: 'low' | 'medium' | 'high';
+}
+
+/** A session as a store keeps it. */
+export interface StoredSession {
+  cookie: StoredCookie;
+  [key: string]: unknown;
+}
+
+/**
+ * What one request changed in a session that already existed, for stores that can apply it
+ * atomically (`SessionStore#patch`). Applying it to the record as it is *now* in the store,
+ * rather than writing the request's whole copy back, is what keeps the change of a concurrent
+ * request to another key.
+ */
+export interface SessionChange {
+  /** Keys written by this request, with their new values (`cookie` included when it moved). */
+  readonly set: Readonly<Record<string, unknown>>;
+  /** Keys this request deleted. */
+  readonly unset: readonly string[];
+  /** The whole session as this request sees it: what to write when the record is gone. */
+  readonly session: StoredSession;
+  /**
+   * The record exactly as `get()` returned it for this request (same object), or `null` when the
+   * session is new. A store can remember, per returned object, what it needs for an optimistic
+   * check (a version, say) and find it again here.
+   */
+  readonly base: StoredSession | null;
+}
+
+/** Applies `change` to `current` (the record now in the store) and returns the merged record. */
+export function applyChange(current: StoredSession | null | undefined, change: SessionChange): StoredSession {
+  if (!current) return change.session;
+  const merged: StoredSession = { ...current };
+  for (const key of change.unset) delete merged[key];
+  for (const key of Object.keys(change.set)) merged[key] = change.set[key];
+  return merged;
+}
+
+/**
+ * When a stored session expires, in ms since the epoch: its cookie's `expires`, or, for a
+ * browser-session cookie (no `expires`), `now + fallbackTtlMs`.
+ */
+export function expiresAt(session: StoredSession, fallbackTtlMs: number, now = Date.now()): number {
+  const expires = session.cookie?.expires;
+  if (expires) {
+    const time = typeof expires === 'string' ? Date.parse(expires) : expires.getTime();
+    if (!Number.isNaN(time)) return time;
+  }
+  return now + fallbackTtlMs;
+}
+
+/** Whether a stored session's cookie says it has expired. */
+export function isExpired(session: StoredSession, now = Date.now()): boolean {
+  const expires = session.cookie?.expires;
+  if (!expires) return false;
+  const time = typeof expires === 'string' ? Date.parse(expires) : expires.getTime();
+  return !Number.isNaN(time) && time <= now;
+}
+
+/** One day: how long a store keeps a browser-session cookie's session when it is given no `ttl`. */
+export const DEFAULT_STORE_TTL_MS = 86_400_000;

@@ -1,0 +1,170 @@
+import { withCallback, type NodeCallback } from '../core/callback';
+import {
+  applyChange,
+  DEFAULT_STORE_TTL_MS,
+  expiresAt,
+  type SessionChange,
+  type StoredSession,
+} from '../core/stored-session';
+import type { SessionStore } from './session-store.interface';
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * The most sessions kept at once; past it, the least recently written session is dropped.
+   * @default 100_000
+   */
+  max?: number;
+  /**
+   * How long (ms) a session whose cookie has no expiry (a browser-session cookie) is kept.
+   * @default 86_400_000 (one day)
+   */
+  ttl?: number;
+  /**
+   * How often (ms) expired sessions are swept out without waiting for them to be read; `0`
+   * turns the sweep off.
+   * @default 60_000
+   */
+  sweepInterval?: number;
+}
+
+interface MemoryEntry {
+  /** The session as JSON text: every `get` hands out a fresh copy, as a remote store would. */
+  readonly json: string;
+  expiresAt: number;
+}
+
+/**
+ * A session store in this process's memory: the default, for development, tests and single
+ * instance apps. Bounded by `max`, with expired sessions reclaimed by a periodic sweep.
+ * Sessions are lost when the process exits and are not shared between processes: use
+ * `RedisStore` or `TypeOrmStore` for that. Also works as an express-session store.
+ *
+ * @publicApi
+ * @example
+ * ```ts
+ * SessionModule.forRoot({ secret, store: new MemoryStore({ max: 10_000 }) })
+ * ```
+ */
+export class MemoryStore implements SessionStore {
+  private readonly entries = new Map<string, MemoryEntry>();
+  private readonly max: number;
+  private readonly ttl: number;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.max = options.max ?? 100_000;
+    this.ttl = options.ttl ?? DEFAULT_STORE_TTL_MS;
+    if (!(Number.isInteger(this.max) && this.max > 0)) {
+      throw new TypeError(`MemoryStore option "max" must be a positive integer, got ${String(options.max)}`);
+    }
+    if (!(this.ttl > 0)) {
+      throw new TypeError(`MemoryStore option "ttl" must be a positive number of ms, got ${String(options.ttl)}`);
+    }
+    const sweepInterval = options.sweepInterval ?? 60_000;
+    if (sweepInterval > 0) {
+      this.sweepTimer = setInterval(() => this.sweep(), sweepInterval);
+      // The sweep must never be what keeps a process alive.
+      this.sweepTimer.unref();
+    }
+  }
+
+  get(sid: string, callback?: NodeCallback<StoredSession | null>): Promise<StoredSession | null> {
+    return withCallback(Promise.resolve(this.read(sid)), callback);
+  }
+
+  set(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
+    return withCallback(attempt(() => this.write(sid, session)), callback);
+  }
+
+  patch(sid: string, change: SessionChange, callback?: NodeCallback): Promise<void> {
+    // Read, merge and write in one synchronous step: no other request can interleave.
+    return withCallback(attempt(() => this.write(sid, applyChange(this.read(sid), change))), callback);
+  }
+
+  touch(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
+    const entry = this.live(sid);
+    if (entry) entry.expiresAt = expiresAt(session, this.ttl);
+    return withCallback(Promise.resolve(), callback);
+  }
+
+  destroy(sid: string, callback?: NodeCallback): Promise<void> {
+    this.entries.delete(sid);
+    return withCallback(Promise.resolve(), callback);
+  }
+
+  length(callback?: NodeCallback<number>): Promise<number> {
+    this.sweep();
+    return withCallback(Promise.resolve(this.entries.size), callback);
+  }
+
+  clear(callback?: NodeCallback): Promise<void> {
+    this.entries.clear();
+    return withCallback(Promise.resolve(), callback);
+  }
+
+  ids(callback?: NodeCallback<string[]>): Promise<string[]> {
+    this.sweep();
+    return withCallback(Promise.resolve([...this.entries.keys()]), callback);
+  }
+
+  all(callback?: NodeCallback<Record<string, StoredSession>>): Promise<Record<string, StoredSession>> {
+    this.sweep();
+    const sessions: Record<string, StoredSession> = {};
+    for (const [sid, entry] of this.entries) sessions[sid] = JSON.parse(entry.json) as StoredSession;
+    return withCallback(Promise.resolve(sessions), callback);
+  }
+
+  /** Removes every expired session now (the timer does this every `sweepInterval`). */
+  sweep(now = Date.now()): void {
+    for (const [sid, entry] of this.entries) {
+      if (entry.expiresAt <= now) this.entries.delete(sid);
+    }
+  }
+
+  /** Stops the sweep timer. Called by Nest when the application shuts down. */
+  close(): void {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  onApplicationShutdown(): void {
+    this.close();
+  }
+
+  private live(sid: string): MemoryEntry | undefined {
+    const entry = this.entries.get(sid);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.entries.delete(sid);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private read(sid: string): StoredSession | null {
+    const entry = this.live(sid);
+    return entry ? (JSON.parse(entry.json) as StoredSession) : null;
+  }
+
+  private write(sid: string, session: StoredSession): void {
+    const entry: MemoryEntry = { json: JSON.stringify(session), expiresAt: expiresAt(session, this.ttl) };
+    // Re-inserting moves the id to the end of the Map's order, so the first key is always the
+    // least recently written one: the one to drop when the store is full.
+    this.entries.delete(sid);
+    this.entries.set(sid, entry);
+    if (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+/** Runs `fn` and turns a synchronous throw (a value JSON cannot hold) into a rejection. */
+function attempt(fn: () => void): Promise<void> {
+  try {
+    fn();
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}

@@ -1,0 +1,48 @@
+import type { NodeCallback } from '../core/callback';
+import type { SessionChange, StoredSession } from '../core/stored-session';
+
+/**
+ * Where session data lives. Every store implements `get`, `set` and `destroy`; the rest is
+ * optional and used when present.
+ *
+ * Tessera calls a store with Promise-style arguments and also passes a trailing node-style
+ * callback, so both kinds of store work: the built-in ones (which return Promises) and any
+ * connect / express-session store (connect-redis, connect-pg-simple, …), which call back.
+ *
+ * @publicApi
+ * @example
+ * ```ts
+ * class MyStore implements SessionStore {
+ *   async get(sid: string) { … }
+ *   async set(sid: string, session: StoredSession) { … }
+ *   async destroy(sid: string) { … }
+ * }
+ * ```
+ */
+export interface SessionStore {
+  /** The stored session, or `null`/`undefined` when it is absent or expired. */
+  get(sid: string, callback?: NodeCallback<StoredSession | null>): Promise<StoredSession | null | undefined> | void;
+  /** Creates or replaces a session; the store derives its expiry from `session.cookie`. */
+  set(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> | void;
+  /** Removes a session; an absent one is not an error. */
+  destroy(sid: string, callback?: NodeCallback): Promise<void> | void;
+  /** Extends a session's expiry (from `session.cookie`) without rewriting its data. */
+  touch?(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> | void;
+  /**
+   * Applies one request's changes atomically to the record as it is now (see `SessionChange`);
+   * writes `change.session` when the record is gone. Tessera's extension to the connect store
+   * contract: without it, a changed session is re-read and merged before `set`, which narrows
+   * but does not close the window in which a concurrent write to another key can be lost.
+   */
+  patch?(sid: string, change: SessionChange, callback?: NodeCallback): Promise<void> | void;
+  /** How many live sessions the store holds. */
+  length?(callback?: NodeCallback<number>): Promise<number> | void;
+  /** Removes every session. */
+  clear?(callback?: NodeCallback): Promise<void> | void;
+  /** Every live session, by id. */
+  all?(
+    callback?: NodeCallback<Record<string, StoredSession>>,
+  ): Promise<Record<string, StoredSession> | StoredSession[]> | void;
+  /** Every live session id. */
+  ids?(callback?: NodeCallback<string[]>): Promise<string[]> | void;
+}

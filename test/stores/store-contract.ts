@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import type { SessionChange, StoredSession } from '../../lib/core/stored-session';
+import type { SessionStore } from '../../lib/stores/session-store.interface';
+
+/** What a store suite hands the contract: a fresh, empty store, and how to let it go. */
+export interface StoreUnderTest {
+  store: SessionStore;
+  /** Called after each test. */
+  close?: () => Promise<void> | void;
+}
+
+const sid = () => randomBytes(16).toString('base64url');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A stored session in express-session's layout, expiring `inMs` from now. */
+export function storedSession(data: Record<string, unknown> = {}, inMs: number | null = 3_600_000): StoredSession {
+  return {
+    ...data,
+    cookie: {
+      originalMaxAge: inMs,
+      expires: inMs === null ? null : new Date(Date.now() + inMs).toISOString(),
+      httpOnly: true,
+      path: '/',
+      sameSite: 'lax',
+    },
+  };
+}
+
+function change(session: StoredSession, set: Record<string, unknown>, unset: string[] = [], base: StoredSession | null = null): SessionChange {
+  return { set, unset, session, base };
+}
+
+/**
+ * The behaviour every Tessera store promises, run against each store on its real backend
+ * (`describeStoreContract('RedisStore (ioredis)', async () => ({ store, close }))`).
+ * `make` is called before each test and must give an empty store.
+ */
+export function describeStoreContract(name: string, make: () => Promise<StoreUnderTest>): void {
+  describe(`${name}: the store contract`, () => {
+    let subject: StoreUnderTest;
+    let store: SessionStore;
+    beforeEach(async () => {
+      subject = await make();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.close?.();
+    });
+
+    it('gives null (or undefined) for an id it does not hold', async () => {
+      expect((await store.get(sid())) ?? null).toBeNull();
+    });
+
+    it('keeps a session in the express-session layout and returns it whole', async () => {
+      const id = sid();
+      const session = storedSession({ views: 3, user: { name: 'ada', roles: ['admin'] } });
+      await store.set(id, session);
+      expect(await store.get(id)).toEqual(session);
+    });
+
+    it('hands out copies: changing what get() returned does not change the store', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ list: [1] }));
+      const first = (await store.get(id)) as StoredSession;
+      (first.list as number[]).push(2);
+      first.extra = true;
+      expect(await store.get(id)).toEqual(storedSession({ list: [1] }));
+    });
+
+    it('replaces a session on set', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ a: 1 }));
+      await store.set(id, storedSession({ b: 2 }));
+      expect(await store.get(id)).toEqual(storedSession({ b: 2 }));
+    });
+
+    it('destroys a session, and destroying an absent one is not an error', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ a: 1 }));
+      await store.destroy(id);
+      expect((await store.get(id)) ?? null).toBeNull();
+      await expect(Promise.resolve(store.destroy(sid()))).resolves.toBeUndefined();
+    });
+
+    it('never returns a session whose cookie has expired', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ a: 1 }, 300));
+      expect(await store.get(id)).toEqual(expect.objectContaining({ a: 1 }));
+      await sleep(700);
+      expect((await store.get(id)) ?? null).toBeNull();
+    });
+
+    it('keeps a browser-session cookie (no expiry) for its own ttl', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ a: 1 }, null));
+      expect(await store.get(id)).toEqual(storedSession({ a: 1 }, null));
+    });
+
+    it('touch extends the expiry without rewriting the data', async () => {
+      expect(typeof store.touch).toBe('function');
+      const id = sid();
+      await store.set(id, storedSession({ a: 1 }, 300));
+      await store.touch!(id, storedSession({ a: 'not written' }, 3_600_000));
+      await sleep(700);
+      expect(await store.get(id)).toEqual(expect.objectContaining({ a: 1 }));
+    });
+
+    it('patch applies one request’s change to the record as it is now', async () => {
+      expect(typeof store.patch).toBe('function');
+      const id = sid();
+      const base = storedSession({ keep: 1, drop: 2, change: 3 });
+      await store.set(id, base);
+      const read = (await store.get(id)) as StoredSession;
+      const after = storedSession({ keep: 1, change: 4 });
+      await store.patch!(id, change(after, { change: 4 }, ['drop'], read));
+      expect(await store.get(id)).toEqual(after);
+    });
+
+    it('patches of two requests that read the same record keep both changes', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ a: 0, b: 0, gone: 1 }));
+      const readByFirst = (await store.get(id)) as StoredSession;
+      const readBySecond = (await store.get(id)) as StoredSession;
+      await store.patch!(id, change(storedSession({ a: 1, b: 0 }), { a: 1 }, ['gone'], readByFirst));
+      await store.patch!(id, change(storedSession({ a: 0, b: 2, gone: 1 }), { b: 2 }, [], readBySecond));
+      expect(await store.get(id)).toEqual(storedSession({ a: 1, b: 2 }));
+    });
+
+    it('patches racing on the same record all land', async () => {
+      const id = sid();
+      await store.set(id, storedSession({}));
+      const reads = await Promise.all(Array.from({ length: 8 }, () => store.get(id)));
+      await Promise.all(
+        reads.map((read, i) => store.patch!(id, change(storedSession({ [`k${i}`]: i }), { [`k${i}`]: i }, [], read as StoredSession))),
+      );
+      const keys = Object.keys((await store.get(id)) as StoredSession).filter((key) => key !== 'cookie');
+      expect(keys.sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7']);
+    });
+
+    it('patch writes the whole session when the record is gone', async () => {
+      const id = sid();
+      const session = storedSession({ a: 1, b: 2 });
+      await store.patch!(id, change(session, { a: 1 }, [], null));
+      expect(await store.get(id)).toEqual(session);
+    });
+
+    it('counts, lists, and clears what it holds', async () => {
+      const ids = [sid(), sid(), sid()];
+      for (const [i, id] of ids.entries()) await store.set(id, storedSession({ i }));
+      expect(await store.length!()).toBe(3);
+      expect(((await store.ids!()) as string[]).sort()).toEqual([...ids].sort());
+      const all = (await store.all!()) as Record<string, StoredSession>;
+      expect(Object.keys(all).sort()).toEqual([...ids].sort());
+      expect(all[ids[1]!]).toEqual(storedSession({ i: 1 }));
+      await store.clear!();
+      expect(await store.length!()).toBe(0);
+      expect((await store.get(ids[0]!)) ?? null).toBeNull();
+    });
+
+    it('also answers node-style callbacks, as express-session calls a store', async () => {
+      const id = sid();
+      const session = storedSession({ a: 1 });
+      await new Promise<void>((resolve, reject) => store.set(id, session, (err) => (err ? reject(err) : resolve())));
+      const got = await new Promise((resolve, reject) =>
+        store.get(id, (err, value) => (err ? reject(err) : resolve(value))),
+      );
+      expect(got).toEqual(session);
+      const count = await new Promise((resolve, reject) => store.length!((err, n) => (err ? reject(err) : resolve(n))));
+      expect(count).toBe(1);
+      await new Promise<void>((resolve, reject) => store.destroy(id, (err) => (err ? reject(err) : resolve())));
+      expect((await store.get(id)) ?? null).toBeNull();
+    });
+
+    it('refuses a value JSON cannot hold with an error, not a silent loss', async () => {
+      const circular: Record<string, unknown> = {};
+      circular.self = circular;
+      await expect(Promise.resolve(store.set(sid(), storedSession({ circular })))).rejects.toThrow();
+    });
+  });
+}
