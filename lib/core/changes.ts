@@ -1,0 +1,76 @@
+import { SessionSerializationError } from '../exceptions/session-serialization.error';
+import type { SessionObject } from './session';
+
+/** A data key this request wrote, with the JSON text it had when compared. */
+export interface ChangedValue {
+  value: unknown;
+  json: string;
+}
+
+/** What a request did to a session's data, found by comparing it with its snapshot. */
+export interface SessionChanges {
+  set: Map<string, ChangedValue>;
+  unset: string[];
+}
+
+/**
+ * Compares each data key's JSON text with the snapshot taken when the session was loaded (or
+ * last written), so a change deep inside a value (`session.cart.items.push(…)`) is found too.
+ * A changed value is checked for what JSON would drop or mangle without a word, and refused
+ * with a `SessionSerializationError`: a lost write must never look like a success.
+ */
+export function findChanges(session: SessionObject, snapshot: ReadonlyMap<string, string>): SessionChanges {
+  const data = session as unknown as Record<string, unknown>;
+  const set = new Map<string, ChangedValue>();
+  const unset: string[] = [];
+  for (const key of Object.keys(data)) {
+    const value = data[key];
+    if (value === undefined) continue;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (err) {
+      throw new SessionSerializationError(key, err instanceof Error ? err.message : String(err));
+    }
+    if (json === snapshot.get(key)) continue;
+    assertStorable(value, key);
+    set.set(key, { value, json: json! });
+  }
+  for (const key of snapshot.keys()) {
+    if (data[key] === undefined) unset.push(key);
+  }
+  return { set, unset };
+}
+
+/** Throws for any value that JSON cannot hold as it is. */
+function assertStorable(value: unknown, path: string): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new SessionSerializationError(path, `${value} would be stored as null`);
+      return;
+    case 'function':
+    case 'symbol':
+    case 'bigint':
+      throw new SessionSerializationError(path, `a ${typeof value} has no JSON form`);
+    case 'undefined':
+      throw new SessionSerializationError(path, 'undefined in an array would be stored as null');
+  }
+  if (value === null) return;
+  // Dates, Buffers and the like say themselves how they are stored.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
+  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet || value instanceof Promise) {
+    throw new SessionSerializationError(path, `a ${value.constructor.name} would be stored as {}`);
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => assertStorable(item, `${path}[${index}]`));
+    return;
+  }
+  for (const key of Object.keys(value as object)) {
+    const item = (value as Record<string, unknown>)[key];
+    // An undefined property is simply absent in JSON, as it is to the reader: nothing is lost.
+    if (item !== undefined) assertStorable(item, `${path}.${key}`);
+  }
+}

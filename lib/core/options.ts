@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { MemoryStore } from '../stores/memory.store';
+import type { SessionStore } from '../stores/session-store.interface';
+import type { SameSiteOption, SessionCookieOptions } from './cookie';
+import { DEFAULT_STORE_TTL_MS } from './stored-session';
+
+/**
+ * The session options, as `SessionModule.forRoot()` takes them.
+ * @publicApi
+ */
+export interface SessionOptions {
+  /**
+   * Signs the session-id cookie (HMAC-SHA256). With an array the first signs and every one
+   * verifies, so a secret can be rotated without logging anyone out. Required.
+   */
+  secret: string | string[];
+  /** Cookie name. @default 'connect.sid' */
+  name?: string;
+  /** connect's name for `name`; `name` wins when both are given. */
+  key?: string;
+  /** Where session data lives. @default new MemoryStore() */
+  store?: SessionStore;
+  /** Cookie attributes, merged over the defaults. @default { path: '/', httpOnly: true, maxAge: 14_400_000, sameSite: 'lax', secure: 'auto' } */
+  cookie?: SessionCookieOptions;
+  /** Send the cookie, with a fresh expiry, on every response. @default false */
+  rolling?: boolean;
+  /** Write the session back (extending its expiry) on every request, even unchanged. @default false */
+  resave?: boolean;
+  /** Save, and send a cookie for, a new session that nothing was stored in. @default false */
+  saveUninitialized?: boolean;
+  /**
+   * Binds a session to its client: a request whose fingerprint differs from the one the
+   * session was created with gets a fresh, empty session (the old one is left alone). Only a
+   * hash of the fingerprint is stored. @default none
+   */
+  fingerprint?: (req: IncomingMessage) => string;
+  /** Paths with no session at all: full pathnames (query excluded) or RegExps. @default ['/favicon.ico'] */
+  ignore?: (string | RegExp)[];
+  /** Session-id generator. @default 32 random bytes from `crypto`, base64url */
+  genid?: (req: IncomingMessage) => string;
+  /** Trust `X-Forwarded-Proto` for `secure: 'auto'`. @default the app's `trust proxy` setting */
+  proxy?: boolean;
+  /**
+   * How long (ms) after its last write or touch an unchanged session's store expiry is extended
+   * again; in between, reading a session costs one store call. @default a tenth of `cookie.maxAge`
+   */
+  touchAfter?: number;
+  /** A store call slower than this (ms) fails, with a 503. @default 5000 */
+  storeTimeout?: number;
+}
+
+/** Cookie options with every default applied and `secure` still possibly `'auto'`. */
+export interface ResolvedCookieOptions {
+  path: string;
+  domain: string | undefined;
+  httpOnly: boolean;
+  secure: boolean | 'auto';
+  sameSite: SameSiteOption;
+  maxAge: number | null;
+  expires: Date | null;
+  partitioned: boolean | undefined;
+  priority: 'low' | 'medium' | 'high' | undefined;
+}
+
+/** The options with every default applied and checked: what `SESSION_OPTIONS` holds. */
+export interface ResolvedSessionOptions {
+  readonly secrets: readonly string[];
+  readonly name: string;
+  readonly store: SessionStore;
+  readonly cookie: Readonly<ResolvedCookieOptions>;
+  readonly rolling: boolean;
+  readonly resave: boolean;
+  readonly saveUninitialized: boolean;
+  readonly fingerprint: ((req: IncomingMessage) => string) | undefined;
+  readonly ignore: readonly (string | RegExp)[];
+  readonly genid: (req: IncomingMessage) => string;
+  readonly proxy: boolean | undefined;
+  readonly touchAfter: number;
+  readonly storeTimeout: number;
+}
+
+export const DEFAULT_COOKIE: Readonly<ResolvedCookieOptions> = Object.freeze({
+  path: '/',
+  domain: undefined,
+  httpOnly: true,
+  secure: 'auto',
+  sameSite: 'lax',
+  maxAge: 14_400_000,
+  expires: null,
+  partitioned: undefined,
+  priority: undefined,
+});
+
+/** 32 bytes from `crypto`: 256 bits of entropy, 43 URL-safe characters. */
+export const defaultGenid = (): string => randomBytes(32).toString('base64url');
+
+// RFC 6265 token characters: what a cookie name may contain.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Applies the defaults to `options` and checks every one, throwing a `TypeError` that names
+ * the option and says what it takes. Runs once, when the app starts.
+ */
+export function resolveSessionOptions(options: SessionOptions): ResolvedSessionOptions {
+  if (!options || typeof options !== 'object') fail('options', 'must be an object with at least a "secret"');
+  const secrets = resolveSecrets(options.secret);
+  const name = options.name ?? options.key ?? 'connect.sid';
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    fail('name', `must be a valid cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${show(name)}`);
+  }
+  const cookie = resolveCookie(options.cookie);
+  const store = options.store ?? new MemoryStore();
+  const missing = (['get', 'set', 'destroy'] as const).filter((m) => typeof store?.[m] !== 'function');
+  if (missing.length > 0) {
+    fail('store', `must implement get(), set() and destroy(); it lacks ${missing.map((m) => `${m}()`).join(', ')}`);
+  }
+  for (const flag of ['rolling', 'resave', 'saveUninitialized', 'proxy'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') fail(flag, `must be true or false, got ${show(options[flag])}`);
+  }
+  for (const fn of ['fingerprint', 'genid'] as const) {
+    if (options[fn] !== undefined && typeof options[fn] !== 'function') fail(fn, `must be a function of the request, got ${show(options[fn])}`);
+  }
+  const ignore = options.ignore ?? ['/favicon.ico'];
+  if (!Array.isArray(ignore) || !ignore.every((p) => typeof p === 'string' || p instanceof RegExp)) {
+    fail('ignore', 'must be an array of pathnames (strings) and RegExps');
+  }
+  const touchAfter = options.touchAfter ?? Math.floor((cookie.maxAge ?? DEFAULT_STORE_TTL_MS) / 10);
+  if (!(typeof touchAfter === 'number' && touchAfter >= 0)) fail('touchAfter', `must be a number of ms >= 0, got ${show(touchAfter)}`);
+  const storeTimeout = options.storeTimeout ?? 5000;
+  if (!(typeof storeTimeout === 'number' && storeTimeout > 0)) fail('storeTimeout', `must be a number of ms > 0, got ${show(storeTimeout)}`);
+  return {
+    secrets,
+    name,
+    store,
+    cookie,
+    rolling: options.rolling ?? false,
+    resave: options.resave ?? false,
+    saveUninitialized: options.saveUninitialized ?? false,
+    fingerprint: options.fingerprint,
+    ignore,
+    genid: options.genid ?? defaultGenid,
+    proxy: options.proxy,
+    touchAfter,
+    storeTimeout,
+  };
+}
+
+function resolveSecrets(secret: unknown): string[] {
+  const list = Array.isArray(secret) ? secret : [secret];
+  if (list.length === 0 || !list.every((s) => typeof s === 'string' && s.length > 0)) {
+    fail('secret', 'is required: a non-empty string, or a non-empty array of them (the first signs, every one verifies)');
+  }
+  return list as string[];
+}
+
+function resolveCookie(given: SessionCookieOptions | undefined): ResolvedCookieOptions {
+  if (given !== undefined && (given === null || typeof given !== 'object')) fail('cookie', 'must be an object of cookie attributes');
+  const cookie: ResolvedCookieOptions = { ...DEFAULT_COOKIE, ...stripUndefined(given ?? {}) };
+  // `maxAge` wins when both are given; a fixed `expires` alone applies to every session as is.
+  if (given?.maxAge !== undefined || !(given?.expires instanceof Date)) cookie.expires = null;
+  else cookie.maxAge = null;
+  if (cookie.maxAge !== null && !(typeof cookie.maxAge === 'number' && Number.isFinite(cookie.maxAge) && cookie.maxAge >= 0)) {
+    fail('cookie.maxAge', `must be a number of ms >= 0, or null for a browser-session cookie, got ${show(cookie.maxAge)}`);
+  }
+  if (typeof cookie.path !== 'string' || !cookie.path.startsWith('/')) fail('cookie.path', `must be a path starting with "/", got ${show(cookie.path)}`);
+  if (cookie.domain !== undefined && (typeof cookie.domain !== 'string' || !/^[.a-zA-Z0-9-]+$/.test(cookie.domain))) {
+    fail('cookie.domain', `must be a host name, got ${show(cookie.domain)}`);
+  }
+  if (cookie.secure !== 'auto' && typeof cookie.secure !== 'boolean') fail('cookie.secure', `must be true, false or 'auto', got ${show(cookie.secure)}`);
+  if (typeof cookie.httpOnly !== 'boolean') fail('cookie.httpOnly', `must be true or false, got ${show(cookie.httpOnly)}`);
+  if (!(typeof cookie.sameSite === 'boolean' || ['lax', 'strict', 'none'].includes(cookie.sameSite))) {
+    fail('cookie.sameSite', `must be 'lax', 'strict', 'none', true or false, got ${show(cookie.sameSite)}`);
+  }
+  if (cookie.priority !== undefined && !['low', 'medium', 'high'].includes(cookie.priority)) {
+    fail('cookie.priority', `must be 'low', 'medium' or 'high', got ${show(cookie.priority)}`);
+  }
+  return cookie;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function fail(option: string, problem: string): never {
+  throw new TypeError(`Session option "${option}" ${problem}.`);
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { SessionGoneError } from '../exceptions/session-context.error';
+import { SessionCookie, serializeCookie } from './cookie';
+import type { ResolvedSessionOptions } from './options';
+import { findChanges, type SessionChanges } from './changes';
+import { RESERVED_KEYS, SessionObject, STATE, type SessionOwner, type SessionState } from './session';
+import { CookieSigner } from './signature';
+import { StoreGateway } from './store-gateway';
+import { isExpired, type StoredSession } from './stored-session';
+
+/** Where the core reports what it could not do (Nest's `Logger` fits). */
+export interface SessionLogger {
+  error(message: string, stack?: string): void;
+  warn(message: string): void;
+}
+
+/** The stored key that holds the fingerprint's hash; never one of the session's data keys. */
+export const FINGERPRINT_KEY = '__fingerprint';
+
+/** A cookie the request carried, once its signature checked out. */
+export interface VerifiedCookie {
+  id: string;
+  /** Which secret verified it: anything but 0 means the cookie must be signed again. */
+  secretIndex: number;
+}
+
+/**
+ * The request lifecycle, knowing nothing of HTTP frameworks: verify the cookie, load or create
+ * the session, and at the end commit it (destroy, write what changed, or extend the expiry) and
+ * say which `Set-Cookie` to send. One per application.
+ */
+export class SessionEngine {
+  readonly signer: CookieSigner;
+  readonly gateway: StoreGateway;
+
+  constructor(
+    readonly options: ResolvedSessionOptions,
+    readonly logger: SessionLogger,
+  ) {
+    this.signer = new CookieSigner(options.secrets);
+    this.gateway = new StoreGateway(options.store, options.storeTimeout);
+  }
+
+  /** Whether `pathname` is one of the `ignore` paths (full pathnames, or RegExps). */
+  isIgnored(pathname: string): boolean {
+    for (const pattern of this.options.ignore) {
+      if (typeof pattern === 'string' ? pattern === pathname : pattern.test(pathname)) return true;
+    }
+    return false;
+  }
+
+  /** The first of the cookie values that verifies against one of the secrets. */
+  verify(values: readonly string[]): VerifiedCookie | undefined {
+    for (const value of values) {
+      const verified = this.signer.verify(value);
+      if (verified) return verified;
+    }
+    return undefined;
+  }
+
+  /** A request's sessions, with a new, empty session. */
+  fresh(req: IncomingMessage, secure: boolean, cookie?: VerifiedCookie): RequestSession {
+    return new RequestSession(this, req, secure, cookie);
+  }
+
+  /**
+   * A request's sessions, with the session the cookie names loaded from the store, or a new one
+   * when it is gone, expired, malformed or bound to another fingerprint.
+   * Rejects with `SessionStoreError` when the store fails.
+   */
+  async open(req: IncomingMessage, secure: boolean, cookie: VerifiedCookie): Promise<RequestSession> {
+    const request = new RequestSession(this, req, secure, cookie);
+    const record = await this.gateway.get(cookie.id);
+    if (record !== null && this.usable(record, cookie.id) && request.fingerprintMatches(record)) {
+      request.hydrate(record);
+    }
+    return request;
+  }
+
+  fingerprintOf(req: IncomingMessage): string | undefined {
+    const fingerprint = this.options.fingerprint;
+    return fingerprint ? createHash('sha256').update(String(fingerprint(req))).digest('base64url') : undefined;
+  }
+
+  private usable(record: StoredSession, id: string): boolean {
+    if (typeof record !== 'object' || typeof record.cookie !== 'object' || record.cookie === null || Array.isArray(record)) {
+      this.logger.warn(`Session ${id.slice(0, 6)}… in the store is not a session record; starting a fresh session`);
+      return false;
+    }
+    return !isExpired(record);
+  }
+}
+
+/**
+ * One request's session, and the owner its methods call into. `session` is the object the
+ * handler holds from start to end: regenerate() refills it rather than replacing it.
+ */
+export class RequestSession implements SessionOwner {
+  readonly session: SessionObject;
+  private readonly state: SessionState;
+
+  constructor(
+    private readonly engine: SessionEngine,
+    readonly req: IncomingMessage,
+    private readonly secure: boolean,
+    /** The verified cookie the request carried, if any. */
+    readonly cookie: VerifiedCookie | undefined,
+  ) {
+    this.state = {
+      owner: this,
+      id: undefined,
+      makeId: () => engine.options.genid(req),
+      cookie: this.newCookie(),
+      isNew: true,
+      destroyed: false,
+      base: null,
+      snapshot: new Map(),
+      fingerprint: engine.fingerprintOf(req),
+      touchRequested: false,
+    };
+    this.session = new SessionObject(this.state);
+  }
+
+  get destroyed(): boolean {
+    return this.state.destroyed;
+  }
+
+  fingerprintMatches(record: StoredSession): boolean {
+    return this.state.fingerprint === undefined || record[FINGERPRINT_KEY] === this.state.fingerprint;
+  }
+
+  /** Fills the session from a stored record (first load, or reload). */
+  hydrate(record: StoredSession, id = this.cookie?.id): void {
+    const { state, session } = this;
+    for (const key of Object.keys(session)) delete (session as unknown as Record<string, unknown>)[key];
+    state.snapshot.clear();
+    for (const key of Object.keys(record)) {
+      if (RESERVED_KEYS.has(key) || key === FINGERPRINT_KEY) continue;
+      const value = record[key];
+      (session as unknown as Record<string, unknown>)[key] = value;
+      state.snapshot.set(key, JSON.stringify(value));
+    }
+    state.id = id;
+    state.isNew = false;
+    state.base = record;
+    state.cookie = new SessionCookie({ ...this.engine.options.cookie, ...record.cookie }, this.secure);
+  }
+
+  async regenerate(): Promise<void> {
+    const { state } = this;
+    if (!state.isNew && !state.destroyed) await this.engine.gateway.destroy(this.session.id);
+    for (const key of Object.keys(this.session)) delete (this.session as unknown as Record<string, unknown>)[key];
+    Object.assign(state, {
+      id: undefined,
+      cookie: this.newCookie(),
+      isNew: true,
+      destroyed: false,
+      base: null,
+      touchRequested: false,
+    });
+    state.snapshot.clear();
+    (this.req as { session?: unknown }).session = this.session;
+  }
+
+  async destroy(): Promise<void> {
+    const { state } = this;
+    const wasStored = !state.isNew && !state.destroyed;
+    state.destroyed = true;
+    (this.req as { session?: unknown }).session = undefined;
+    if (wasStored) await this.engine.gateway.destroy(this.session.id);
+  }
+
+  async reload(): Promise<void> {
+    this.assertLive('reload');
+    const record = this.state.isNew ? null : await this.engine.gateway.get(this.session.id);
+    if (!record || isExpired(record)) {
+      throw new SessionGoneError(`Session reload() found no session ${this.session.id.slice(0, 6)}… in the store`);
+    }
+    this.hydrate(record, this.session.id);
+  }
+
+  async save(): Promise<void> {
+    this.assertLive('save');
+    await this.write(findChanges(this.session, this.state.snapshot));
+  }
+
+  touch(): void {
+    this.state.cookie.reset();
+    this.state.touchRequested = true;
+  }
+
+  /**
+   * Ends the request's part: writes what needs writing and returns the `Set-Cookie` value to
+   * send, if any. Rejects with `SessionStoreError` or `SessionSerializationError`.
+   */
+  async commit(): Promise<string | undefined> {
+    const { state, engine } = this;
+    const { options } = engine;
+    if (state.destroyed) return this.cookie ? this.clearingCookie() : undefined;
+    const changes = findChanges(this.session, state.snapshot);
+    const cookieChanged = state.cookie.changed;
+    const dataChanged = changes.set.size > 0 || changes.unset.length > 0;
+    let written = false;
+    if (state.isNew) {
+      if (!dataChanged && !options.saveUninitialized) return undefined;
+      await this.write(changes);
+      written = true;
+    } else if (dataChanged || cookieChanged || options.resave) {
+      await this.write(changes);
+      written = true;
+    } else if (state.touchRequested || this.touchDue()) {
+      state.cookie.reset();
+      await engine.gateway.touch(this.session.id, this.toStored(), state.base!);
+    }
+    const send =
+      options.rolling ||
+      cookieChanged ||
+      (written && (this.session.id !== this.cookie?.id || Boolean(state.cookie.expires))) ||
+      (this.cookie !== undefined && this.cookie.secretIndex > 0 && this.cookie.id === this.session.id);
+    if (!send) return undefined;
+    if (options.rolling && !written) state.cookie.reset();
+    return state.cookie.serialize(options.name, engine.signer.sign(this.session.id));
+  }
+
+  /** Whether `touchAfter` has passed since the session's expiry was last set in the store. */
+  private touchDue(): boolean {
+    const stored = this.state.base?.cookie;
+    if (!stored?.expires || stored.originalMaxAge === null) return true;
+    const lastSet = new Date(stored.expires).getTime() - stored.originalMaxAge;
+    return Date.now() - lastSet >= this.engine.options.touchAfter;
+  }
+
+  /** Writes the session: `set` for a new one, `patch` with just the changes for a stored one. */
+  private async write(changes: SessionChanges): Promise<void> {
+    const { state, engine } = this;
+    state.cookie.reset();
+    const stored = this.toStored();
+    if (state.isNew) {
+      await engine.gateway.set(this.session.id, stored);
+    } else {
+      const set: Record<string, unknown> = { cookie: stored.cookie };
+      for (const [key, change] of changes.set) set[key] = change.value;
+      await engine.gateway.patch(this.session.id, { set, unset: changes.unset, session: stored, base: state.base });
+    }
+    for (const [key, change] of changes.set) state.snapshot.set(key, change.json);
+    for (const key of changes.unset) state.snapshot.delete(key);
+    state.isNew = false;
+    state.touchRequested = false;
+    state.cookie.changed = false;
+  }
+
+  private toStored(): StoredSession {
+    const stored: StoredSession = { cookie: this.state.cookie.toJSON() };
+    for (const key of Object.keys(this.session)) {
+      const value = (this.session as unknown as Record<string, unknown>)[key];
+      if (value !== undefined) stored[key] = value;
+    }
+    if (this.state.fingerprint !== undefined) stored[FINGERPRINT_KEY] = this.state.fingerprint;
+    return stored;
+  }
+
+  private newCookie(): SessionCookie {
+    const { cookie } = this.engine.options;
+    const now = Date.now();
+    const expires = cookie.expires ?? (cookie.maxAge === null ? null : new Date(now + cookie.maxAge));
+    const originalMaxAge = cookie.expires ? cookie.expires.getTime() - now : cookie.maxAge;
+    return new SessionCookie({ ...cookie, expires, originalMaxAge }, this.secure);
+  }
+
+  private clearingCookie(): string {
+    const { options } = this.engine;
+    return serializeCookie(options.name, '', { ...options.cookie, secure: this.secure }, new Date(0));
+  }
+
+  private assertLive(method: string): void {
+    if (this.state.destroyed) throw new SessionGoneError(`Session ${method}() was called after destroy()`);
+  }
+}

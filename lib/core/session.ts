@@ -1,0 +1,122 @@
+import { withCallback, type NodeCallback } from './callback';
+import type { SessionCookie } from './cookie';
+
+/**
+ * The data a session holds, open to declaration merging so that `session.userId` is typed
+ * across the app, as with express-session:
+ *
+ * ```ts
+ * declare module '@tessera/session' {
+ *   interface SessionData { userId?: string }
+ * }
+ * ```
+ * @publicApi
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface SessionData {}
+
+/** What a session's methods ask of the request that owns it (see `SessionEngine`). */
+export interface SessionOwner {
+  regenerate(session: SessionObject): Promise<void>;
+  destroy(session: SessionObject): Promise<void>;
+  reload(session: SessionObject): Promise<void>;
+  save(session: SessionObject): Promise<void>;
+  touch(session: SessionObject): void;
+}
+
+/** A session's bookkeeping, kept off the data's own keys. */
+export interface SessionState {
+  owner: SessionOwner;
+  /** The id, made on first use for a new session. */
+  id: string | undefined;
+  makeId: () => string;
+  cookie: SessionCookie;
+  /** `true` until the session has been written to the store. */
+  isNew: boolean;
+  destroyed: boolean;
+  /** The record as the store returned it (what `SessionChange.base` carries). */
+  base: import('./stored-session').StoredSession | null;
+  /** The JSON text of every data key as last loaded or written: how changes are found. */
+  snapshot: Map<string, string>;
+  /** Hash of the fingerprint the session is bound to, when the option is on. */
+  fingerprint: string | undefined;
+  /** `touch()` was called: extend the store's expiry at the end, whatever `touchAfter` says. */
+  touchRequested: boolean;
+}
+
+export const STATE = Symbol('tessera:session');
+
+/** Names a data key can never have: they are the session's own members. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([
+  'id',
+  'cookie',
+  'regenerate',
+  'destroy',
+  'reload',
+  'save',
+  'touch',
+  'resetMaxAge',
+  '__proto__',
+  'constructor',
+]);
+
+/**
+ * A request's session: its data as plain properties, its `id` and `cookie`, and the methods
+ * connect gave it. Each method returns a Promise and also takes a node-style callback, so code
+ * written for express-session (passport, for one) works unchanged with `req.session`.
+ */
+export class SessionObject {
+  declare [STATE]: SessionState;
+
+  constructor(state: SessionState) {
+    Object.defineProperty(this, STATE, { value: state, enumerable: false, writable: false });
+  }
+
+  /** The session id. */
+  get id(): string {
+    const state = this[STATE];
+    return (state.id ??= state.makeId());
+  }
+
+  /** This session's cookie: `maxAge` (ms remaining, assignable), `expires`, `originalMaxAge`, attributes. */
+  get cookie(): SessionCookie {
+    return this[STATE].cookie;
+  }
+
+  /** New id and empty data; the old record is destroyed in the store. This object carries the new id. */
+  regenerate(callback?: NodeCallback): Promise<void> {
+    return withCallback(this[STATE].owner.regenerate(this), callback);
+  }
+
+  /** Removes the session from the store; the response clears the cookie. */
+  destroy(callback?: NodeCallback): Promise<void> {
+    return withCallback(this[STATE].owner.destroy(this), callback);
+  }
+
+  /** Reads the data from the store again, into this same object. */
+  reload(callback?: NodeCallback): Promise<void> {
+    return withCallback(this[STATE].owner.reload(this), callback);
+  }
+
+  /** Writes the session now (it is also written before the response when changed). */
+  save(callback?: NodeCallback): Promise<void> {
+    return withCallback(this[STATE].owner.save(this), callback);
+  }
+
+  /** Resets `cookie.maxAge` to its original value; the store's expiry is extended at the end of the request. */
+  touch(callback?: NodeCallback): Promise<void> {
+    this[STATE].owner.touch(this);
+    return withCallback(Promise.resolve(), callback);
+  }
+
+  /** connect's name for `touch()`'s cookie reset. */
+  resetMaxAge(): this {
+    this[STATE].cookie.reset();
+    return this;
+  }
+}
+
+/** The data keys of a session: its own enumerable properties. */
+export function dataKeys(session: SessionObject): string[] {
+  return Object.keys(session);
+}

@@ -1,0 +1,44 @@
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+
+/**
+ * Signs and verifies the session-id cookie exactly as express-session does
+ * (`s:` + id + `.` + base64 HMAC-SHA256 of the id without `=` padding), so that cookies move
+ * between the two libraries.
+ */
+export class CookieSigner {
+  private readonly keys: readonly KeyObject[];
+
+  /** @param secrets the first signs; every one verifies (rotation). */
+  constructor(secrets: readonly string[]) {
+    this.keys = secrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8')));
+  }
+
+  /** The cookie value for `id`, before URL-encoding. */
+  sign(id: string): string {
+    return `s:${id}.${mac(this.keys[0]!, id)}`;
+  }
+
+  /**
+   * The id a signed cookie value carries, with the index of the secret that verified it, or
+   * `undefined` for anything that is not a value we signed. Never throws.
+   */
+  verify(value: string): { id: string; secretIndex: number } | undefined {
+    if (!value.startsWith('s:')) return undefined;
+    const dot = value.lastIndexOf('.');
+    if (dot <= 2) return undefined;
+    const id = value.slice(2, dot);
+    const given = Buffer.from(value.slice(dot + 1), 'utf8');
+    for (let i = 0; i < this.keys.length; i++) {
+      const expected = Buffer.from(mac(this.keys[i]!, id), 'utf8');
+      // Equal lengths first: timingSafeEqual throws otherwise, and a signature's length is public.
+      if (expected.length === given.length && timingSafeEqual(expected, given)) {
+        return { id, secretIndex: i };
+      }
+    }
+    return undefined;
+  }
+}
+
+function mac(key: KeyObject, id: string): string {
+  return createHmac('sha256', key).update(id).digest('base64').replace(/=+$/, '');
+}

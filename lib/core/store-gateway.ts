@@ -1,0 +1,75 @@
+import { SessionStoreError } from '../exceptions/session-store.error';
+import type { SessionStore } from '../stores/session-store.interface';
+import { applyChange, type SessionChange, type StoredSession } from './stored-session';
+
+type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'patch';
+
+/**
+ * The core's only way to a store. Calls it in whichever style it speaks (a returned Promise or
+ * a node-style callback, as connect stores do), bounds every call by `storeTimeout`, and turns
+ * every failure into a `SessionStoreError`. Fills in what an older store lacks: `patch` as
+ * re-read + merge + `set`, `touch` as a `patch` of the cookie alone.
+ */
+export class StoreGateway {
+  constructor(
+    readonly store: SessionStore,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get(sid: string): Promise<StoredSession | null> {
+    return this.call<StoredSession | null | undefined>('get', [sid]).then((value) => value ?? null);
+  }
+
+  set(sid: string, session: StoredSession): Promise<void> {
+    return this.call('set', [sid, session]);
+  }
+
+  destroy(sid: string): Promise<void> {
+    return this.call('destroy', [sid]);
+  }
+
+  async patch(sid: string, change: SessionChange): Promise<void> {
+    if (typeof this.store.patch === 'function') return this.call('patch', [sid, change]);
+    // Narrows the window for a lost update to the time between these two calls.
+    const current = await this.get(sid);
+    return this.set(sid, applyChange(current, change));
+  }
+
+  touch(sid: string, session: StoredSession, base: StoredSession): Promise<void> {
+    if (typeof this.store.touch === 'function') return this.call('touch', [sid, session]);
+    return this.patch(sid, { set: { cookie: session.cookie }, unset: [], session, base });
+  }
+
+  private call<T = void>(method: StoreMethod, args: unknown[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (err: unknown, value?: T) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(err instanceof SessionStoreError ? err : new SessionStoreError(method, err));
+        else resolve(value as T);
+      };
+      const timer = setTimeout(
+        () =>
+          settle(
+            new SessionStoreError(
+              method,
+              undefined,
+              `Session store ${method}() did not answer within ${this.timeoutMs} ms`,
+            ),
+          ),
+        this.timeoutMs,
+      );
+      try {
+        const fn = this.store[method] as (...a: unknown[]) => unknown;
+        const returned = fn.call(this.store, ...args, settle);
+        if (returned && typeof (returned as Promise<T>).then === 'function') {
+          (returned as Promise<T>).then((value) => settle(null, value), (err: unknown) => settle(err ?? new Error('rejected')));
+        }
+      } catch (err) {
+        settle(err);
+      }
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './inject-session-store.decorator';
+export * from './session.decorator';

@@ -1,0 +1,3 @@
+export * from './session-context.error';
+export * from './session-serialization.error';
+export * from './session-store.error';

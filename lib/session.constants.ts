@@ -1,0 +1,17 @@
+/**
+ * The resolved session options (every default applied): inject with `@InjectSessionOptions()`.
+ * @publicApi
+ */
+export const SESSION_OPTIONS = Symbol('session:options');
+
+/**
+ * The session store in use: inject with `@InjectSessionStore()`.
+ * @publicApi
+ */
+export const SESSION_STORE = Symbol('session:store');
+
+/** The core engine the middleware and `SessionService` share. Internal. */
+export const SESSION_ENGINE = Symbol('session:engine');
+
+/** The route every request passes through; `'*'` alone makes Nest 11+ warn under a global prefix. */
+export const ALL_ROUTES = '{*path}';
