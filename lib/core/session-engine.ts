@@ -99,6 +99,8 @@ export class SessionEngine {
 export class RequestSession implements SessionOwner {
   readonly session: SessionObject;
   private readonly state: SessionState;
+  /** Whether this request has written the session (at the end, or through save()). */
+  private wrote = false;
 
   constructor(
     private readonly engine: SessionEngine,
@@ -201,18 +203,16 @@ export class RequestSession implements SessionOwner {
     const changes = findChanges(this.session, state.snapshot);
     const cookieChanged = state.cookie.changed;
     const dataChanged = changes.set.size > 0 || changes.unset.length > 0;
-    let written = false;
     if (state.isNew) {
       if (!dataChanged && !options.saveUninitialized) return undefined;
       await this.write(changes);
-      written = true;
     } else if (dataChanged || cookieChanged || options.resave) {
       await this.write(changes);
-      written = true;
     } else if (state.touchRequested || this.touchDue()) {
       state.cookie.reset();
       await engine.gateway.touch(this.session.id, this.toStored(), state.base!);
     }
+    const written = this.wrote;
     const send =
       options.rolling ||
       cookieChanged ||
@@ -248,6 +248,7 @@ export class RequestSession implements SessionOwner {
     state.isNew = false;
     state.touchRequested = false;
     state.cookie.changed = false;
+    this.wrote = true;
   }
 
   private toStored(): StoredSession {

@@ -35,8 +35,15 @@ export class StoreGateway {
     return this.set(sid, applyChange(current, change));
   }
 
+  /**
+   * Extends a session's expiry. A Tessera store's `touch` (one that also has `patch`) stores the
+   * new cookie with it, so the record's `cookie.expires` and the store's expiry agree; an older
+   * store's `touch` may leave the record's cookie as it was, so the cookie is patched instead.
+   */
   touch(sid: string, session: StoredSession, base: StoredSession): Promise<void> {
-    if (typeof this.store.touch === 'function') return this.call('touch', [sid, session]);
+    if (typeof this.store.touch === 'function' && typeof this.store.patch === 'function') {
+      return this.call('touch', [sid, session]);
+    }
     return this.patch(sid, { set: { cookie: session.cookie }, unset: [], session, base });
   }
 

@@ -27,6 +27,8 @@ const REQUEST_SESSION = Symbol('tessera:request-session');
  */
 export function createSessionHandler(engine: SessionEngine) {
   const { options, logger } = engine;
+  const secureFor = (req: IncomingMessage): boolean =>
+    options.cookie.secure === 'auto' ? isSecure(req, options.proxy) : options.cookie.secure;
 
   const attach = (req: IncomingMessage, res: ServerResponse, request: RequestSession): void => {
     Object.defineProperty(req, REQUEST_SESSION, { value: request, configurable: true });
@@ -48,7 +50,7 @@ export function createSessionHandler(engine: SessionEngine) {
 
   const attachLazily = (req: IncomingMessage, res: ServerResponse, cookie?: VerifiedCookie): void => {
     const create = () => {
-      const request = engine.fresh(req, isSecure(req, options.proxy), cookie);
+      const request = engine.fresh(req, secureFor(req), cookie);
       attach(req, res, request);
       return request;
     };
@@ -84,7 +86,7 @@ export function createSessionHandler(engine: SessionEngine) {
       requestContext.run(req, next);
       return;
     }
-    engine.open(req, isSecure(req, options.proxy), cookie).then(
+    engine.open(req, secureFor(req), cookie).then(
       (request) => {
         attach(req, res, request);
         requestContext.run(req, next);

@@ -83,8 +83,10 @@ export class MemoryStore implements SessionStore {
   }
 
   touch(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
-    const entry = this.live(sid);
-    if (entry) entry.expiresAt = expiresAt(session, this.ttl);
+    // The stored cookie moves with the expiry: a reader must never see an extended session
+    // whose cookie still says it has expired.
+    const current = this.read(sid);
+    if (current) this.write(sid, { ...current, cookie: session.cookie });
     return withCallback(Promise.resolve(), callback);
   }
 

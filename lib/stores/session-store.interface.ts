@@ -26,7 +26,12 @@ export interface SessionStore {
   set(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> | void;
   /** Removes a session; an absent one is not an error. */
   destroy(sid: string, callback?: NodeCallback): Promise<void> | void;
-  /** Extends a session's expiry (from `session.cookie`) without rewriting its data. */
+  /**
+   * Extends a session's expiry (from `session.cookie`) without rewriting its data. A store that
+   * also implements `patch` must store `session.cookie` in the record too, so that the record's
+   * `cookie.expires` and the store's own expiry agree; Tessera uses the `touch` of stores
+   * without `patch` only through a patch of the cookie.
+   */
   touch?(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> | void;
   /**
    * Applies one request's changes atomically to the record as it is now (see `SessionChange`);

@@ -18,11 +18,15 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
+/** The HTTP platforms every e2e suite runs on. */
+export type Platform = 'express' | 'fastify';
+export const PLATFORMS: Platform[] = ['express'];
+
 /** Starts a Nest app with `SessionModule.forRoot(options)` and `controllers`, on 127.0.0.1. */
 export async function startApp(
   options: Partial<SessionModuleOptions> = {},
   controllers: Type[] = [],
-  metadata: ModuleMetadata = {},
+  metadata: ModuleMetadata & { platform?: Platform; configure?: (app: INestApplication) => void } = {},
 ): Promise<TestApp> {
   @Module({
     imports: [SessionModule.forRoot({ secret: SECRET, ...options }), ...(metadata.imports ?? [])],
@@ -30,15 +34,23 @@ export async function startApp(
     providers: metadata.providers ?? [],
   })
   class TestAppModule {}
-  return startModule(TestAppModule);
+  return startModule(TestAppModule, metadata.platform, metadata.configure);
 }
 
-/** Starts a Nest app from a root module, on 127.0.0.1. */
-export async function startModule(root: Type, configure?: (app: INestApplication) => void): Promise<TestApp> {
+/** Starts a Nest app from a root module, on 127.0.0.1, on the given platform. */
+export async function startModule(
+  root: Type,
+  platform: Platform = 'express',
+  configure?: (app: INestApplication) => void,
+): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({ imports: [root] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app =
+    platform === 'fastify'
+      ? moduleRef.createNestApplication(new (await import('@nestjs/platform-fastify')).FastifyAdapter(), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
   configure?.(app);
   await app.listen(0, '127.0.0.1');
+  if (platform === 'fastify') await (app as unknown as { getHttpAdapter(): { getInstance(): { ready(): Promise<void> } } }).getHttpAdapter().getInstance().ready();
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   return {

@@ -1,0 +1,152 @@
+import { SessionController } from '../src/session.controller';
+import { InstrumentedStore } from '../support/instrumented-store';
+import { PLATFORMS, sessionCookie, setCookies, startApp, type TestApp } from '../support/app';
+import type { SessionModuleOptions } from '../../lib';
+
+describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (platform) => {
+  let t: TestApp | undefined;
+  let store: InstrumentedStore;
+  const start = async (options: Partial<SessionModuleOptions> = {}) => {
+    store = new InstrumentedStore();
+    t = await startApp({ store, ...options }, [SessionController], { platform });
+    return t;
+  };
+  afterEach(async () => {
+    await t?.close();
+    store.close();
+  });
+
+  it('a visitor nothing was stored for gets no cookie and causes no store call (saveUninitialized: false)', async () => {
+    const app = await start();
+    const read = await app.http().get('/read').expect(200);
+    expect(setCookies(read)).toEqual({});
+    const none = await app.http().get('/none').expect(200);
+    expect(setCookies(none)).toEqual({});
+    expect(store.calls).toEqual([]);
+  });
+
+  it('saveUninitialized: true saves and sends a cookie for an untouched new session', async () => {
+    const app = await start({ saveUninitialized: true });
+    const res = await app.http().get('/read').expect(200);
+    expect(setCookies(res)['connect.sid']).toBeDefined();
+    expect(store.count('set')).toBe(1);
+    expect(await store.inner.get(res.body.id)).not.toBeNull();
+  });
+
+  it('an unchanged session costs one read and is not rewritten; a changed one is written once', async () => {
+    const app = await start();
+    const browser = app.browser();
+    await browser.post('/set').send({ a: 1 }).expect(200);
+    store.reset();
+    const unchanged = await browser.get('/read').expect(200);
+    expect(store.calls.map((c) => c.op)).toEqual(['get']);
+    expect(setCookies(unchanged)).toEqual({});
+    store.reset();
+    await browser.post('/set').send({ a: 2 }).expect(200);
+    expect(store.calls.map((c) => c.op)).toEqual(['get', 'patch']);
+  });
+
+  it('a change deep inside a value counts as a change', async () => {
+    const app = await start();
+    const browser = app.browser();
+    await browser.post('/set').send({ cart: { items: [1] } }).expect(200);
+    await browser.post('/set').send({ cart: { items: [1, 2] } }).expect(200);
+    expect((await browser.get('/read')).body.data).toEqual({ cart: { items: [1, 2] } });
+  });
+
+  it('writes only the keys a request changed, and deletes what it deleted', async () => {
+    const app = await start();
+    const browser = app.browser();
+    await browser.post('/set').send({ a: 1, b: 1 }).expect(200);
+    store.reset();
+    await browser.post('/unset/a').expect(200);
+    const patch = store.calls.find((c) => c.op === 'patch')!.arg as { set: object; unset: string[] };
+    expect(Object.keys(patch.set)).toEqual(['cookie']);
+    expect(patch.unset).toEqual(['a']);
+    expect((await browser.get('/read')).body.data).toEqual({ b: 1 });
+  });
+
+  it('resave: true writes an unchanged session back on every request', async () => {
+    const app = await start({ resave: true });
+    const browser = app.browser();
+    await browser.post('/set').send({ a: 1 }).expect(200);
+    store.reset();
+    await browser.get('/read').expect(200);
+    await browser.get('/read').expect(200);
+    expect(store.count('patch')).toBe(2);
+  });
+
+  it('rolling: true sends the cookie with a fresh expiry on every response', async () => {
+    const app = await start({ rolling: true, cookie: { maxAge: 60_000 } });
+    const browser = app.browser();
+    await browser.post('/set').send({ a: 1 }).expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const res = await browser.get('/read').expect(200);
+    const line = setCookies(res)['connect.sid']!;
+    const expires = Date.parse(/Expires=([^;]+)/.exec(line)![1]!);
+    expect(Math.abs(expires - (Date.now() + 60_000))).toBeLessThan(1_000);
+  });
+
+  it('without rolling, an unchanged session sends no cookie', async () => {
+    const app = await start();
+    const browser = app.browser();
+    await browser.post('/set').send({ a: 1 }).expect(200);
+    expect(setCookies(await browser.get('/read'))).toEqual({});
+  });
+
+  it('touchAfter: an unchanged session’s expiry is extended only once that much of its life has passed', async () => {
+    const app = await start({ touchAfter: 1_000 });
+    const browser = app.browser();
+    await browser.post('/set').send({ a: 1 }).expect(200);
+    store.reset();
+    await browser.get('/read').expect(200);
+    expect(store.count('touch')).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await browser.get('/read').expect(200);
+    expect(store.count('touch')).toBe(1);
+    // The touch reset the clock: the next read is one call again.
+    store.reset();
+    await browser.get('/read').expect(200);
+    expect(store.calls.map((c) => c.op)).toEqual(['get']);
+  });
+
+  it('touchAfter: 0 extends the expiry on every request', async () => {
+    const app = await start({ touchAfter: 0 });
+    const browser = app.browser();
+    await browser.post('/set').send({ a: 1 }).expect(200);
+    store.reset();
+    await browser.get('/read').expect(200);
+    await browser.get('/read').expect(200);
+    expect(store.count('touch')).toBe(2);
+  });
+
+  it('two concurrent requests of one session that change different keys both keep their change', async () => {
+    const app = await start();
+    const first = await app.http().post('/set').send({ shared: 0 }).expect(200);
+    const cookie = sessionCookie(first);
+    await Promise.all([
+      app.http().post('/slow-set?wait=150').set('Cookie', cookie).send({ a: 'from A' }).expect(200),
+      app.http().post('/slow-set?wait=50').set('Cookie', cookie).send({ b: 'from B' }).expect(200),
+    ]);
+    const read = await app.http().get('/read').set('Cookie', cookie).expect(200);
+    expect(read.body.data).toEqual({ shared: 0, a: 'from A', b: 'from B' });
+  });
+
+  it('a key deleted by one request and untouched by another stays deleted; the same key changed by both keeps the later write', async () => {
+    const app = await start();
+    const first = await app.http().post('/set').send({ gone: 1, same: 'initial' }).expect(200);
+    const cookie = sessionCookie(first);
+    let release!: () => void;
+    store.getGate = new Promise<void>((resolve) => (release = resolve));
+    const deleting = app.http().post('/unset/gone').set('Cookie', cookie).then((r) => r);
+    const early = app.http().post('/slow-set?wait=20').set('Cookie', cookie).send({ same: 'earlier' }).then((r) => r);
+    const late = app.http().post('/slow-set?wait=200').set('Cookie', cookie).send({ same: 'later' }).then((r) => r);
+    // Every request has read the same record before any writes.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    await Promise.all([deleting, early, late]);
+    store.getGate = undefined;
+    const read = await app.http().get('/read').set('Cookie', cookie).expect(200);
+    expect(read.body.data).toEqual({ same: 'later' });
+  });
+});
