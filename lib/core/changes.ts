@@ -32,9 +32,10 @@ export function findChanges(session: SessionObject, snapshot: ReadonlyMap<string
     } catch (err) {
       throw new SessionSerializationError(key, err instanceof Error ? err.message : String(err));
     }
+    if (json === undefined) throw new SessionSerializationError(key, `a ${typeof value} has no JSON form`);
     if (json === snapshot.get(key)) continue;
     assertStorable(value, key);
-    set.set(key, { value, json: json! });
+    set.set(key, { value, json });
   }
   for (const key of snapshot.keys()) {
     if (data[key] === undefined) unset.push(key);

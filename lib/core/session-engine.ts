@@ -4,7 +4,7 @@ import { SessionGoneError } from '../exceptions/session-context.error';
 import { SessionCookie, serializeCookie } from './cookie';
 import type { ResolvedSessionOptions } from './options';
 import { findChanges, type SessionChanges } from './changes';
-import { RESERVED_KEYS, SessionObject, STATE, type SessionOwner, type SessionState } from './session';
+import { RESERVED_KEYS, SessionObject, type SessionOwner, type SessionState } from './session';
 import { CookieSigner } from './signature';
 import { StoreGateway } from './store-gateway';
 import { isExpired, type StoredSession } from './stored-session';

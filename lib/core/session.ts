@@ -44,8 +44,6 @@ export interface SessionState {
   touchRequested: boolean;
 }
 
-export const STATE = Symbol('tessera:session');
-
 /** Names a data key can never have: they are the session's own members. */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set([
   'id',
@@ -66,52 +64,53 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set([
  * written for express-session (passport, for one) works unchanged with `req.session`.
  */
 export class SessionObject {
-  declare [STATE]: SessionState;
+  // A private field: never one of the data's keys, never in JSON, invisible to Object.keys().
+  readonly #state: SessionState;
 
   constructor(state: SessionState) {
-    Object.defineProperty(this, STATE, { value: state, enumerable: false, writable: false });
+    this.#state = state;
   }
 
   /** The session id. */
   get id(): string {
-    const state = this[STATE];
+    const state = this.#state;
     return (state.id ??= state.makeId());
   }
 
   /** This session's cookie: `maxAge` (ms remaining, assignable), `expires`, `originalMaxAge`, attributes. */
   get cookie(): SessionCookie {
-    return this[STATE].cookie;
+    return this.#state.cookie;
   }
 
   /** New id and empty data; the old record is destroyed in the store. This object carries the new id. */
   regenerate(callback?: NodeCallback): Promise<void> {
-    return withCallback(this[STATE].owner.regenerate(this), callback);
+    return withCallback(this.#state.owner.regenerate(this), callback);
   }
 
   /** Removes the session from the store; the response clears the cookie. */
   destroy(callback?: NodeCallback): Promise<void> {
-    return withCallback(this[STATE].owner.destroy(this), callback);
+    return withCallback(this.#state.owner.destroy(this), callback);
   }
 
   /** Reads the data from the store again, into this same object. */
   reload(callback?: NodeCallback): Promise<void> {
-    return withCallback(this[STATE].owner.reload(this), callback);
+    return withCallback(this.#state.owner.reload(this), callback);
   }
 
   /** Writes the session now (it is also written before the response when changed). */
   save(callback?: NodeCallback): Promise<void> {
-    return withCallback(this[STATE].owner.save(this), callback);
+    return withCallback(this.#state.owner.save(this), callback);
   }
 
   /** Resets `cookie.maxAge` to its original value; the store's expiry is extended at the end of the request. */
   touch(callback?: NodeCallback): Promise<void> {
-    this[STATE].owner.touch(this);
+    this.#state.owner.touch(this);
     return withCallback(Promise.resolve(), callback);
   }
 
   /** connect's name for `touch()`'s cookie reset. */
   resetMaxAge(): this {
-    this[STATE].cookie.reset();
+    this.#state.cookie.reset();
     return this;
   }
 }

@@ -6,6 +6,7 @@ import {
   type SessionChange,
   type StoredSession,
 } from '../core/stored-session';
+import { ConnectCompatibleStore } from './connect-store.base';
 import type { SessionStore } from './session-store.interface';
 
 /** Options of {@link MemoryStore}. */
@@ -46,13 +47,14 @@ interface MemoryEntry {
  * SessionModule.forRoot({ secret, store: new MemoryStore({ max: 10_000 }) })
  * ```
  */
-export class MemoryStore implements SessionStore {
+export class MemoryStore extends ConnectCompatibleStore implements SessionStore {
   private readonly entries = new Map<string, MemoryEntry>();
   private readonly max: number;
   private readonly ttl: number;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
+    super();
     this.max = options.max ?? 100_000;
     this.ttl = options.ttl ?? DEFAULT_STORE_TTL_MS;
     if (!(Number.isInteger(this.max) && this.max > 0)) {
