@@ -11,6 +11,9 @@ export * from './exceptions';
 export * from './interfaces';
 export { SESSION_OPTIONS, SESSION_STORE } from './session.constants';
 export { SessionModule } from './session.module';
-export type { SessionModuleAsyncOptions, SessionModuleForRootOptions } from './session.module-definition';
+export type {
+  SessionModuleAsyncOptions,
+  SessionModuleForRootOptions,
+} from './session.module-definition';
 export { SessionService } from './session.service';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.store';

@@ -12,7 +12,11 @@ let warnedMemoryStoreInProduction = false;
 /** Checks the options once, when the app is created: a bad option fails the start, named. */
 function resolveOptions(options: SessionModuleOptions): ResolvedSessionOptions {
   const resolved = resolveSessionOptions(options);
-  if (resolved.store instanceof MemoryStore && process.env.NODE_ENV === 'production' && !warnedMemoryStoreInProduction) {
+  if (
+    resolved.store instanceof MemoryStore &&
+    process.env.NODE_ENV === 'production' &&
+    !warnedMemoryStoreInProduction
+  ) {
     warnedMemoryStoreInProduction = true;
     logger.warn(
       'MemoryStore keeps sessions in this process only: they are lost on restart and not shared ' +
@@ -31,7 +35,8 @@ export const sessionProviders: Provider[] = [
   },
   {
     provide: SESSION_ENGINE,
-    useFactory: (options: ResolvedSessionOptions) => new SessionEngine(options, new Logger('Session')),
+    useFactory: (options: ResolvedSessionOptions) =>
+      new SessionEngine(options, new Logger('Session')),
     inject: [SESSION_OPTIONS],
   },
 ];

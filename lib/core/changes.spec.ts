@@ -3,24 +3,57 @@ import { findChanges } from './changes';
 import type { SessionObject } from './session';
 
 const asSession = (data: object) => data as unknown as SessionObject;
-const snapshotOf = (data: Record<string, unknown>) => new Map(Object.entries(data).map(([k, v]) => [k, JSON.stringify(v)]));
+const snapshotOf = (data: Record<string, unknown>) =>
+  new Map(Object.entries(data).map(([k, v]) => [k, JSON.stringify(v)]));
 
 describe('findChanges', () => {
   it('finds changed, new, deleted and deeply changed keys, and nothing else', () => {
-    const before = { same: { a: [1] }, changed: 1, deep: { list: [1] }, deleted: 'x', undefinedNow: 2 };
-    const after = { same: { a: [1] }, changed: 2, deep: { list: [1, 2] }, added: true, undefinedNow: undefined };
+    const before = {
+      same: { a: [1] },
+      changed: 1,
+      deep: { list: [1] },
+      deleted: 'x',
+      undefinedNow: 2,
+    };
+    const after = {
+      same: { a: [1] },
+      changed: 2,
+      deep: { list: [1, 2] },
+      added: true,
+      undefinedNow: undefined,
+    };
     const { set, unset } = findChanges(asSession(after), snapshotOf(before));
     expect([...set.keys()]).toEqual(['changed', 'deep', 'added']);
     expect(unset.sort()).toEqual(['deleted', 'undefinedNow']);
   });
 
   it.each([
-    ['a function', { f: () => 1 }, 'Session value "f" cannot be stored as JSON: a function has no JSON form'],
-    ['a Map', { m: new Map() }, 'Session value "m" cannot be stored as JSON: a Map would be stored as {}'],
-    ['a Set deep inside', { cart: { items: [new Set()] } }, 'Session value "cart.items[0]" cannot be stored as JSON: a Set would be stored as {}'],
+    [
+      'a function',
+      { f: () => 1 },
+      'Session value "f" cannot be stored as JSON: a function has no JSON form',
+    ],
+    [
+      'a Map',
+      { m: new Map() },
+      'Session value "m" cannot be stored as JSON: a Map would be stored as {}',
+    ],
+    [
+      'a Set deep inside',
+      { cart: { items: [new Set()] } },
+      'Session value "cart.items[0]" cannot be stored as JSON: a Set would be stored as {}',
+    ],
     ['NaN', { n: NaN }, 'Session value "n" cannot be stored as JSON: NaN would be stored as null'],
-    ['a BigInt', { b: 1n }, 'Session value "b" cannot be stored as JSON: Do not know how to serialize a BigInt'],
-    ['a symbol in an object', { o: { s: Symbol('x') } }, 'Session value "o.s" cannot be stored as JSON: a symbol has no JSON form'],
+    [
+      'a BigInt',
+      { b: 1n },
+      'Session value "b" cannot be stored as JSON: Do not know how to serialize a BigInt',
+    ],
+    [
+      'a symbol in an object',
+      { o: { s: Symbol('x') } },
+      'Session value "o.s" cannot be stored as JSON: a symbol has no JSON form',
+    ],
   ])('refuses %s with an error that says where and why', (_name, data, message) => {
     expect(() => findChanges(asSession(data), new Map())).toThrow(SessionSerializationError);
     expect(() => findChanges(asSession(data), new Map())).toThrow(message);
@@ -29,11 +62,16 @@ describe('findChanges', () => {
   it('refuses a circular structure', () => {
     const loop: Record<string, unknown> = {};
     loop.self = loop;
-    expect(() => findChanges(asSession({ loop }), new Map())).toThrow('Session value "loop" cannot be stored as JSON');
+    expect(() => findChanges(asSession({ loop }), new Map())).toThrow(
+      'Session value "loop" cannot be stored as JSON',
+    );
   });
 
   it('accepts Dates and plain nested data', () => {
-    const { set } = findChanges(asSession({ at: new Date(0), nested: { a: [1, 'b', null, true] } }), new Map());
+    const { set } = findChanges(
+      asSession({ at: new Date(0), nested: { a: [1, 'b', null, true] } }),
+      new Map(),
+    );
     expect([...set.keys()]).toEqual(['at', 'nested']);
   });
 });

@@ -19,7 +19,10 @@ export interface SessionChanges {
  * A changed value is checked for what JSON would drop or mangle without a word, and refused
  * with a `SessionSerializationError`: a lost write must never look like a success.
  */
-export function findChanges(session: SessionObject, snapshot: ReadonlyMap<string, string>): SessionChanges {
+export function findChanges(
+  session: SessionObject,
+  snapshot: ReadonlyMap<string, string>,
+): SessionChanges {
   const data = session as unknown as Record<string, unknown>;
   const set = new Map<string, ChangedValue>();
   const unset: string[] = [];
@@ -32,7 +35,8 @@ export function findChanges(session: SessionObject, snapshot: ReadonlyMap<string
     } catch (err) {
       throw new SessionSerializationError(key, err instanceof Error ? err.message : String(err));
     }
-    if (json === undefined) throw new SessionSerializationError(key, `a ${typeof value} has no JSON form`);
+    if (json === undefined)
+      throw new SessionSerializationError(key, `a ${typeof value} has no JSON form`);
     if (json === snapshot.get(key)) continue;
     assertStorable(value, key);
     set.set(key, { value, json });
@@ -50,7 +54,8 @@ function assertStorable(value: unknown, path: string): void {
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new SessionSerializationError(path, `${value} would be stored as null`);
+      if (!Number.isFinite(value))
+        throw new SessionSerializationError(path, `${value} would be stored as null`);
       return;
     case 'function':
     case 'symbol':
@@ -62,7 +67,13 @@ function assertStorable(value: unknown, path: string): void {
   if (value === null) return;
   // Dates, Buffers and the like say themselves how they are stored.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
-  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet || value instanceof Promise) {
+  if (
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof WeakMap ||
+    value instanceof WeakSet ||
+    value instanceof Promise
+  ) {
     throw new SessionSerializationError(path, `a ${value.constructor.name} would be stored as {}`);
   }
   if (Array.isArray(value)) {

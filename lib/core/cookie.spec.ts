@@ -21,7 +21,10 @@ describe('SessionCookie', () => {
 
   it('maxAge reads the time remaining: 60000 set, 30 s later 30000, reset() back to 60000 (the seed’s example)', () => {
     jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
-    const cookie = new SessionCookie({ originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) }, false);
+    const cookie = new SessionCookie(
+      { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000) },
+      false,
+    );
     expect(cookie.maxAge).toBe(60_000);
     jest.advanceTimersByTime(30_000);
     expect(cookie.maxAge).toBe(30_000);
@@ -31,7 +34,10 @@ describe('SessionCookie', () => {
 
   it('maxAge and expires are assignable and equivalent; false makes a browser-session cookie', () => {
     jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
-    const cookie = new SessionCookie({ originalMaxAge: 1_000, expires: new Date(Date.now() + 1_000) }, false);
+    const cookie = new SessionCookie(
+      { originalMaxAge: 1_000, expires: new Date(Date.now() + 1_000) },
+      false,
+    );
     cookie.maxAge = 3_600_000;
     expect(cookie.expires).toEqual(new Date('2026-01-01T01:00:00Z'));
     expect(cookie.originalMaxAge).toBe(3_600_000);
@@ -41,13 +47,30 @@ describe('SessionCookie', () => {
     cookie.expires = false;
     expect(cookie.expires).toBe(false);
     expect(cookie.maxAge).toBeNull();
-    expect(cookie.toJSON()).toEqual(expect.objectContaining({ expires: null, originalMaxAge: null }));
+    expect(cookie.toJSON()).toEqual(
+      expect.objectContaining({ expires: null, originalMaxAge: null }),
+    );
   });
 
   it('serialises every attribute', () => {
     expect(
-      serializeCookie('n', 's:a b', { path: '/', domain: 'x.test', httpOnly: true, secure: true, sameSite: 'none', partitioned: true, priority: 'low' }, new Date(0)),
-    ).toBe('n=s%3Aa%20b; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Domain=x.test; HttpOnly; Secure; Partitioned; Priority=Low; SameSite=None');
+      serializeCookie(
+        'n',
+        's:a b',
+        {
+          path: '/',
+          domain: 'x.test',
+          httpOnly: true,
+          secure: true,
+          sameSite: 'none',
+          partitioned: true,
+          priority: 'low',
+        },
+        new Date(0),
+      ),
+    ).toBe(
+      'n=s%3Aa%20b; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Domain=x.test; HttpOnly; Secure; Partitioned; Priority=Low; SameSite=None',
+    );
     expect(serializeCookie('n', 'v', { sameSite: true })).toBe('n=v; SameSite=Strict');
     expect(serializeCookie('n', 'v', { sameSite: false })).toBe('n=v');
   });

@@ -117,11 +117,21 @@ interface CookieAttributes {
   priority?: 'low' | 'medium' | 'high';
 }
 
-const SAME_SITE: Record<string, string> = { lax: 'Lax', strict: 'Strict', none: 'None', true: 'Strict' };
+const SAME_SITE: Record<string, string> = {
+  lax: 'Lax',
+  strict: 'Strict',
+  none: 'None',
+  true: 'Strict',
+};
 const PRIORITY: Record<string, string> = { low: 'Low', medium: 'Medium', high: 'High' };
 
 /** Builds a `Set-Cookie` value. `value` is URL-encoded here, as express-session does. */
-export function serializeCookie(name: string, value: string, attributes: CookieAttributes, expires?: Date): string {
+export function serializeCookie(
+  name: string,
+  value: string,
+  attributes: CookieAttributes,
+  expires?: Date,
+): string {
   let header = `${name}=${encodeURIComponent(value)}`;
   if (attributes.path) header += `; Path=${attributes.path}`;
   if (expires) header += `; Expires=${expires.toUTCString()}`;
@@ -158,7 +168,8 @@ export function readCookie(header: string | string[] | undefined, name: string):
     let end = text.indexOf(';', eq);
     if (end === -1) end = text.length;
     let value = text.slice(eq + 1, end).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2)
+      value = value.slice(1, -1);
     if (value.length > 0 && value.length <= MAX_COOKIE_LENGTH) {
       const decoded = decode(value);
       if (decoded !== undefined) values.push(decoded);

@@ -103,32 +103,48 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * the option and says what it takes. Runs once, when the app starts.
  */
 export function resolveSessionOptions(options: SessionOptions): ResolvedSessionOptions {
-  if (!options || typeof options !== 'object') fail('options', 'must be an object with at least a "secret"');
+  if (!options || typeof options !== 'object')
+    fail('options', 'must be an object with at least a "secret"');
   const secrets = resolveSecrets(options.secret);
   const name = options.name ?? options.key ?? 'connect.sid';
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    fail('name', `must be a valid cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${show(name)}`);
+    fail(
+      'name',
+      `must be a valid cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${show(name)}`,
+    );
   }
   const cookie = resolveCookie(options.cookie);
   const store = options.store ?? new MemoryStore();
-  const missing = (['get', 'set', 'destroy'] as const).filter((m) => typeof store?.[m] !== 'function');
+  const missing = (['get', 'set', 'destroy'] as const).filter(
+    (m) => typeof store?.[m] !== 'function',
+  );
   if (missing.length > 0) {
-    fail('store', `must implement get(), set() and destroy(); it lacks ${missing.map((m) => `${m}()`).join(', ')}`);
+    fail(
+      'store',
+      `must implement get(), set() and destroy(); it lacks ${missing.map((m) => `${m}()`).join(', ')}`,
+    );
   }
   for (const flag of ['rolling', 'resave', 'saveUninitialized', 'proxy'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') fail(flag, `must be true or false, got ${show(options[flag])}`);
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
+      fail(flag, `must be true or false, got ${show(options[flag])}`);
   }
   for (const fn of ['fingerprint', 'genid'] as const) {
-    if (options[fn] !== undefined && typeof options[fn] !== 'function') fail(fn, `must be a function of the request, got ${show(options[fn])}`);
+    if (options[fn] !== undefined && typeof options[fn] !== 'function')
+      fail(fn, `must be a function of the request, got ${show(options[fn])}`);
   }
   const ignore = options.ignore ?? ['/favicon.ico'];
-  if (!Array.isArray(ignore) || !ignore.every((p) => typeof p === 'string' || p instanceof RegExp)) {
+  if (
+    !Array.isArray(ignore) ||
+    !ignore.every((p) => typeof p === 'string' || p instanceof RegExp)
+  ) {
     fail('ignore', 'must be an array of pathnames (strings) and RegExps');
   }
   const touchAfter = options.touchAfter ?? Math.floor((cookie.maxAge ?? DEFAULT_STORE_TTL_MS) / 10);
-  if (!(typeof touchAfter === 'number' && touchAfter >= 0)) fail('touchAfter', `must be a number of ms >= 0, got ${show(touchAfter)}`);
+  if (!(typeof touchAfter === 'number' && touchAfter >= 0))
+    fail('touchAfter', `must be a number of ms >= 0, got ${show(touchAfter)}`);
   const storeTimeout = options.storeTimeout ?? 5000;
-  if (!(typeof storeTimeout === 'number' && storeTimeout > 0)) fail('storeTimeout', `must be a number of ms > 0, got ${show(storeTimeout)}`);
+  if (!(typeof storeTimeout === 'number' && storeTimeout > 0))
+    fail('storeTimeout', `must be a number of ms > 0, got ${show(storeTimeout)}`);
   return {
     secrets,
     name,
@@ -149,28 +165,49 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
 function resolveSecrets(secret: unknown): string[] {
   const list = Array.isArray(secret) ? secret : [secret];
   if (list.length === 0 || !list.every((s) => typeof s === 'string' && s.length > 0)) {
-    fail('secret', 'is required: a non-empty string, or a non-empty array of them (the first signs, every one verifies)');
+    fail(
+      'secret',
+      'is required: a non-empty string, or a non-empty array of them (the first signs, every one verifies)',
+    );
   }
   return list as string[];
 }
 
 function resolveCookie(given: SessionCookieOptions | undefined): ResolvedCookieOptions {
-  if (given !== undefined && (given === null || typeof given !== 'object')) fail('cookie', 'must be an object of cookie attributes');
+  if (given !== undefined && (given === null || typeof given !== 'object'))
+    fail('cookie', 'must be an object of cookie attributes');
   const cookie: ResolvedCookieOptions = { ...DEFAULT_COOKIE, ...stripUndefined(given ?? {}) };
   // `maxAge` wins when both are given; a fixed `expires` alone applies to every session as is.
   if (given?.maxAge !== undefined || !(given?.expires instanceof Date)) cookie.expires = null;
   else cookie.maxAge = null;
-  if (cookie.maxAge !== null && !(typeof cookie.maxAge === 'number' && Number.isFinite(cookie.maxAge) && cookie.maxAge >= 0)) {
-    fail('cookie.maxAge', `must be a number of ms >= 0, or null for a browser-session cookie, got ${show(cookie.maxAge)}`);
+  if (
+    cookie.maxAge !== null &&
+    !(typeof cookie.maxAge === 'number' && Number.isFinite(cookie.maxAge) && cookie.maxAge >= 0)
+  ) {
+    fail(
+      'cookie.maxAge',
+      `must be a number of ms >= 0, or null for a browser-session cookie, got ${show(cookie.maxAge)}`,
+    );
   }
-  if (typeof cookie.path !== 'string' || !cookie.path.startsWith('/')) fail('cookie.path', `must be a path starting with "/", got ${show(cookie.path)}`);
-  if (cookie.domain !== undefined && (typeof cookie.domain !== 'string' || !/^[.a-zA-Z0-9-]+$/.test(cookie.domain))) {
+  if (typeof cookie.path !== 'string' || !cookie.path.startsWith('/'))
+    fail('cookie.path', `must be a path starting with "/", got ${show(cookie.path)}`);
+  if (
+    cookie.domain !== undefined &&
+    (typeof cookie.domain !== 'string' || !/^[.a-zA-Z0-9-]+$/.test(cookie.domain))
+  ) {
     fail('cookie.domain', `must be a host name, got ${show(cookie.domain)}`);
   }
-  if (cookie.secure !== 'auto' && typeof cookie.secure !== 'boolean') fail('cookie.secure', `must be true, false or 'auto', got ${show(cookie.secure)}`);
-  if (typeof cookie.httpOnly !== 'boolean') fail('cookie.httpOnly', `must be true or false, got ${show(cookie.httpOnly)}`);
-  if (!(typeof cookie.sameSite === 'boolean' || ['lax', 'strict', 'none'].includes(cookie.sameSite))) {
-    fail('cookie.sameSite', `must be 'lax', 'strict', 'none', true or false, got ${show(cookie.sameSite)}`);
+  if (cookie.secure !== 'auto' && typeof cookie.secure !== 'boolean')
+    fail('cookie.secure', `must be true, false or 'auto', got ${show(cookie.secure)}`);
+  if (typeof cookie.httpOnly !== 'boolean')
+    fail('cookie.httpOnly', `must be true or false, got ${show(cookie.httpOnly)}`);
+  if (!(
+    typeof cookie.sameSite === 'boolean' || ['lax', 'strict', 'none'].includes(cookie.sameSite)
+  )) {
+    fail(
+      'cookie.sameSite',
+      `must be 'lax', 'strict', 'none', true or false, got ${show(cookie.sameSite)}`,
+    );
   }
   if (cookie.priority !== undefined && !['low', 'medium', 'high'].includes(cookie.priority)) {
     fail('cookie.priority', `must be 'low', 'medium' or 'high', got ${show(cookie.priority)}`);

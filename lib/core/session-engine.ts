@@ -69,7 +69,11 @@ export class SessionEngine {
    * when it is gone, expired, malformed or bound to another fingerprint.
    * Rejects with `SessionStoreError` when the store fails.
    */
-  async open(req: IncomingMessage, secure: boolean, cookie: VerifiedCookie): Promise<RequestSession> {
+  async open(
+    req: IncomingMessage,
+    secure: boolean,
+    cookie: VerifiedCookie,
+  ): Promise<RequestSession> {
     const request = new RequestSession(this, req, secure, cookie);
     const record = await this.gateway.get(cookie.id);
     if (record !== null && this.usable(record, cookie.id) && request.fingerprintMatches(record)) {
@@ -80,12 +84,23 @@ export class SessionEngine {
 
   fingerprintOf(req: IncomingMessage): string | undefined {
     const fingerprint = this.options.fingerprint;
-    return fingerprint ? createHash('sha256').update(String(fingerprint(req))).digest('base64url') : undefined;
+    return fingerprint
+      ? createHash('sha256')
+          .update(String(fingerprint(req)))
+          .digest('base64url')
+      : undefined;
   }
 
   private usable(record: StoredSession, id: string): boolean {
-    if (typeof record !== 'object' || typeof record.cookie !== 'object' || record.cookie === null || Array.isArray(record)) {
-      this.logger.warn(`Session ${id.slice(0, 6)}… in the store is not a session record; starting a fresh session`);
+    if (
+      typeof record !== 'object' ||
+      typeof record.cookie !== 'object' ||
+      record.cookie === null ||
+      Array.isArray(record)
+    ) {
+      this.logger.warn(
+        `Session ${id.slice(0, 6)}… in the store is not a session record; starting a fresh session`,
+      );
       return false;
     }
     return !isExpired(record);
@@ -129,13 +144,16 @@ export class RequestSession implements SessionOwner {
   }
 
   fingerprintMatches(record: StoredSession): boolean {
-    return this.state.fingerprint === undefined || record[FINGERPRINT_KEY] === this.state.fingerprint;
+    return (
+      this.state.fingerprint === undefined || record[FINGERPRINT_KEY] === this.state.fingerprint
+    );
   }
 
   /** Fills the session from a stored record (first load, or reload). */
   hydrate(record: StoredSession, id = this.cookie?.id): void {
     const { state, session } = this;
-    for (const key of Object.keys(session)) delete (session as unknown as Record<string, unknown>)[key];
+    for (const key of Object.keys(session))
+      delete (session as unknown as Record<string, unknown>)[key];
     state.snapshot.clear();
     for (const key of Object.keys(record)) {
       if (RESERVED_KEYS.has(key) || key === FINGERPRINT_KEY) continue;
@@ -146,13 +164,17 @@ export class RequestSession implements SessionOwner {
     state.id = id;
     state.isNew = false;
     state.base = record;
-    state.cookie = new SessionCookie({ ...this.engine.options.cookie, ...record.cookie }, this.secure);
+    state.cookie = new SessionCookie(
+      { ...this.engine.options.cookie, ...record.cookie },
+      this.secure,
+    );
   }
 
   async regenerate(): Promise<void> {
     const { state } = this;
     if (!state.isNew && !state.destroyed) await this.engine.gateway.destroy(this.session.id);
-    for (const key of Object.keys(this.session)) delete (this.session as unknown as Record<string, unknown>)[key];
+    for (const key of Object.keys(this.session))
+      delete (this.session as unknown as Record<string, unknown>)[key];
     Object.assign(state, {
       id: undefined,
       cookie: this.newCookie(),
@@ -177,7 +199,9 @@ export class RequestSession implements SessionOwner {
     this.assertLive('reload');
     const record = this.state.isNew ? null : await this.engine.gateway.get(this.session.id);
     if (!record || isExpired(record)) {
-      throw new SessionGoneError(`Session reload() found no session ${this.session.id.slice(0, 6)}… in the store`);
+      throw new SessionGoneError(
+        `Session reload() found no session ${this.session.id.slice(0, 6)}… in the store`,
+      );
     }
     this.hydrate(record, this.session.id);
   }
@@ -217,7 +241,9 @@ export class RequestSession implements SessionOwner {
       options.rolling ||
       cookieChanged ||
       (written && (this.session.id !== this.cookie?.id || Boolean(state.cookie.expires))) ||
-      (this.cookie !== undefined && this.cookie.secretIndex > 0 && this.cookie.id === this.session.id);
+      (this.cookie !== undefined &&
+        this.cookie.secretIndex > 0 &&
+        this.cookie.id === this.session.id);
     if (!send) return undefined;
     if (options.rolling && !written) state.cookie.reset();
     return state.cookie.serialize(options.name, engine.signer.sign(this.session.id));
@@ -241,7 +267,12 @@ export class RequestSession implements SessionOwner {
     } else {
       const set: Record<string, unknown> = { cookie: stored.cookie };
       for (const [key, change] of changes.set) set[key] = change.value;
-      await engine.gateway.patch(this.session.id, { set, unset: changes.unset, session: stored, base: state.base });
+      await engine.gateway.patch(this.session.id, {
+        set,
+        unset: changes.unset,
+        session: stored,
+        base: state.base,
+      });
     }
     for (const [key, change] of changes.set) state.snapshot.set(key, change.json);
     for (const key of changes.unset) state.snapshot.delete(key);
@@ -264,17 +295,24 @@ export class RequestSession implements SessionOwner {
   private newCookie(): SessionCookie {
     const { cookie } = this.engine.options;
     const now = Date.now();
-    const expires = cookie.expires ?? (cookie.maxAge === null ? null : new Date(now + cookie.maxAge));
+    const expires =
+      cookie.expires ?? (cookie.maxAge === null ? null : new Date(now + cookie.maxAge));
     const originalMaxAge = cookie.expires ? cookie.expires.getTime() - now : cookie.maxAge;
     return new SessionCookie({ ...cookie, expires, originalMaxAge }, this.secure);
   }
 
   private clearingCookie(): string {
     const { options } = this.engine;
-    return serializeCookie(options.name, '', { ...options.cookie, secure: this.secure }, new Date(0));
+    return serializeCookie(
+      options.name,
+      '',
+      { ...options.cookie, secure: this.secure },
+      new Date(0),
+    );
   }
 
   private assertLive(method: string): void {
-    if (this.state.destroyed) throw new SessionGoneError(`Session ${method}() was called after destroy()`);
+    if (this.state.destroyed)
+      throw new SessionGoneError(`Session ${method}() was called after destroy()`);
   }
 }

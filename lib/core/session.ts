@@ -1,5 +1,6 @@
 import { withCallback, type NodeCallback } from './callback';
 import type { SessionCookie } from './cookie';
+import type { StoredSession } from './stored-session';
 
 /**
  * The data a session holds, open to declaration merging so that `session.userId` is typed
@@ -35,7 +36,7 @@ export interface SessionState {
   isNew: boolean;
   destroyed: boolean;
   /** The record as the store returned it (what `SessionChange.base` carries). */
-  base: import('./stored-session').StoredSession | null;
+  base: StoredSession | null;
   /** The JSON text of every data key as last loaded or written: how changes are found. */
   snapshot: Map<string, string>;
   /** Hash of the fingerprint the session is bound to, when the option is on. */

@@ -2,7 +2,10 @@ import { CookieSigner } from './signature';
 
 // express-session signs with cookie-signature; checking against it proves the formats match.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const cookieSignature = require('cookie-signature') as { sign(value: string, secret: string): string; unsign(value: string, secret: string): string | false };
+const cookieSignature = require('cookie-signature') as {
+  sign(value: string, secret: string): string;
+  unsign(value: string, secret: string): string | false;
+};
 
 describe('CookieSigner', () => {
   const signer = new CookieSigner(['new', 'old']);
@@ -13,8 +16,14 @@ describe('CookieSigner', () => {
   });
 
   it('verifies with every secret and says which one matched', () => {
-    expect(signer.verify(`s:${cookieSignature.sign('abc', 'new')}`)).toEqual({ id: 'abc', secretIndex: 0 });
-    expect(signer.verify(`s:${cookieSignature.sign('abc', 'old')}`)).toEqual({ id: 'abc', secretIndex: 1 });
+    expect(signer.verify(`s:${cookieSignature.sign('abc', 'new')}`)).toEqual({
+      id: 'abc',
+      secretIndex: 0,
+    });
+    expect(signer.verify(`s:${cookieSignature.sign('abc', 'old')}`)).toEqual({
+      id: 'abc',
+      secretIndex: 1,
+    });
   });
 
   it.each([

@@ -54,7 +54,8 @@ export class StoreGateway {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (err) reject(err instanceof SessionStoreError ? err : new SessionStoreError(method, err));
+        if (err)
+          reject(err instanceof SessionStoreError ? err : new SessionStoreError(method, err));
         else resolve(value as T);
       };
       const timer = setTimeout(
@@ -72,7 +73,10 @@ export class StoreGateway {
         const fn = this.store[method] as (...a: unknown[]) => unknown;
         const returned = fn.call(this.store, ...args, settle);
         if (returned && typeof (returned as Promise<T>).then === 'function') {
-          (returned as Promise<T>).then((value) => settle(null, value), (err: unknown) => settle(err ?? new Error('rejected')));
+          (returned as Promise<T>).then(
+            (value) => settle(null, value),
+            (err: unknown) => settle(err ?? new Error('rejected')),
+          );
         }
       } catch (err) {
         settle(err);

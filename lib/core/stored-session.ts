@@ -47,7 +47,10 @@ export interface SessionChange {
 }
 
 /** Applies `change` to `current` (the record now in the store) and returns the merged record. */
-export function applyChange(current: StoredSession | null | undefined, change: SessionChange): StoredSession {
+export function applyChange(
+  current: StoredSession | null | undefined,
+  change: SessionChange,
+): StoredSession {
   if (!current) return change.session;
   const merged: StoredSession = { ...current };
   for (const key of change.unset) delete merged[key];

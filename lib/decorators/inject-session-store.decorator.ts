@@ -9,10 +9,12 @@ import { SESSION_OPTIONS, SESSION_STORE } from '../session.constants';
  * constructor(@InjectSessionStore() private readonly store: SessionStore) {}
  * ```
  */
-export const InjectSessionStore = (): PropertyDecorator & ParameterDecorator => Inject(SESSION_STORE);
+export const InjectSessionStore = (): PropertyDecorator & ParameterDecorator =>
+  Inject(SESSION_STORE);
 
 /**
  * Injects the resolved session options (`SESSION_OPTIONS`).
  * @publicApi
  */
-export const InjectSessionOptions = (): PropertyDecorator & ParameterDecorator => Inject(SESSION_OPTIONS);
+export const InjectSessionOptions = (): PropertyDecorator & ParameterDecorator =>
+  Inject(SESSION_OPTIONS);

@@ -22,8 +22,11 @@ export type Session<T extends object = {}> = SessionObject & Partial<SessionData
  * }
  * ```
  */
-export function getSession<T extends object = object>(context: ExecutionContext): Session<T> | undefined {
-  const req = requestOf(context) as { session?: Session<T>; raw?: { session?: Session<T> } } | undefined;
+export function getSession<T extends object = object>(
+  context: ExecutionContext,
+): Session<T> | undefined {
+  const req = requestOf(context) as
+    { session?: Session<T>; raw?: { session?: Session<T> } } | undefined;
   return req?.session ?? req?.raw?.session;
 }
 
@@ -32,11 +35,13 @@ function requestOf(context: ExecutionContext): unknown {
     case 'http':
       return context.switchToHttp().getRequest();
     case 'graphql': {
-      const gqlContext = context.getArgByIndex(2) as { req?: unknown; request?: unknown } | undefined;
+      const gqlContext = context.getArgByIndex(2) as
+        { req?: unknown; request?: unknown } | undefined;
       return gqlContext?.req ?? gqlContext?.request;
     }
     case 'ws': {
-      const client = context.switchToWs().getClient() as { request?: unknown; handshake?: unknown } | undefined;
+      const client = context.switchToWs().getClient() as
+        { request?: unknown; handshake?: unknown } | undefined;
       return client?.request;
     }
     default:
@@ -59,6 +64,6 @@ function requestOf(context: ExecutionContext): unknown {
  * }
  * ```
  */
-export const Session: () => ParameterDecorator = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  getSession(context),
+export const Session: () => ParameterDecorator = createParamDecorator(
+  (_data: unknown, context: ExecutionContext) => getSession(context),
 );

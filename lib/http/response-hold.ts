@@ -17,7 +17,10 @@ export function holdResponse(
   commit: () => Promise<string | undefined>,
   fail: (err: unknown) => void,
 ): void {
-  const original = { writeHead: res.writeHead, write: res.write, end: res.end } as Record<'writeHead' | 'write' | 'end', Method>;
+  const original = { writeHead: res.writeHead, write: res.write, end: res.end } as Record<
+    'writeHead' | 'write' | 'end',
+    Method
+  >;
   let head: unknown[] | undefined;
   const chunks: unknown[][] = [];
   let committing: Promise<boolean> | undefined;
@@ -64,9 +67,7 @@ export function holdResponse(
 /** Adds our cookie to what the response already sets, wherever the other cookies are. */
 function addSetCookie(res: ServerResponse, head: unknown[] | undefined, cookie: string): void {
   const headers = head?.find((arg, i) => i > 0 && typeof arg === 'object' && arg !== null) as
-    | OutgoingHttpHeaders
-    | unknown[]
-    | undefined;
+    OutgoingHttpHeaders | unknown[] | undefined;
   if (Array.isArray(headers)) {
     // writeHead's raw form: [name, value, name, value, …] or [[name, value], …].
     if (Array.isArray(headers[0])) headers.push(['Set-Cookie', cookie]);
@@ -97,6 +98,9 @@ export function replyError(res: ServerResponse, status: number, message: string)
   }
   for (const name of res.getHeaderNames()) res.removeHeader(name);
   const body = JSON.stringify({ statusCode: status, message });
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

@@ -32,23 +32,44 @@ export function createSessionHandler(engine: SessionEngine) {
 
   const attach = (req: IncomingMessage, res: ServerResponse, request: RequestSession): void => {
     Object.defineProperty(req, REQUEST_SESSION, { value: request, configurable: true });
-    Object.defineProperty(req, 'session', { value: request.session, writable: true, configurable: true, enumerable: true });
+    Object.defineProperty(req, 'session', {
+      value: request.session,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
     Object.defineProperty(req, 'sessionID', {
       get: () => request.session.id,
       set(value) {
-        Object.defineProperty(req, 'sessionID', { value, writable: true, configurable: true, enumerable: true });
+        Object.defineProperty(req, 'sessionID', {
+          value,
+          writable: true,
+          configurable: true,
+          enumerable: true,
+        });
       },
       configurable: true,
       enumerable: true,
     });
-    holdResponse(res, () => request.commit(), (err) => {
-      const status = (err as { statusCode?: number }).statusCode ?? 500;
-      logger.error(`Could not commit the session: ${(err as Error).message}`, (err as Error).stack);
-      replyError(res, status, status === 503 ? 'Service Unavailable' : 'Internal Server Error');
-    });
+    holdResponse(
+      res,
+      () => request.commit(),
+      (err) => {
+        const status = (err as { statusCode?: number }).statusCode ?? 500;
+        logger.error(
+          `Could not commit the session: ${(err as Error).message}`,
+          (err as Error).stack,
+        );
+        replyError(res, status, status === 503 ? 'Service Unavailable' : 'Internal Server Error');
+      },
+    );
   };
 
-  const attachLazily = (req: IncomingMessage, res: ServerResponse, cookie?: VerifiedCookie): void => {
+  const attachLazily = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    cookie?: VerifiedCookie,
+  ): void => {
     const create = () => {
       const request = engine.fresh(req, secureFor(req), cookie);
       attach(req, res, request);
@@ -63,7 +84,11 @@ export function createSessionHandler(engine: SessionEngine) {
       configurable: true,
       enumerable: true,
     });
-    Object.defineProperty(req, 'sessionID', { get: () => create().session.id, configurable: true, enumerable: true });
+    Object.defineProperty(req, 'sessionID', {
+      get: () => create().session.id,
+      configurable: true,
+      enumerable: true,
+    });
     Object.defineProperty(req, REQUEST_SESSION, { get: create, configurable: true });
   };
 
@@ -121,6 +146,9 @@ function isSecure(req: IncomingMessage, proxy: boolean | undefined): boolean {
   }
   if (!proxy) return false;
   const forwarded = req.headers['x-forwarded-proto'];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)
+    ?.split(',')[0]
+    ?.trim()
+    .toLowerCase();
   return first === 'https';
 }

@@ -58,10 +58,14 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
     this.max = options.max ?? 100_000;
     this.ttl = options.ttl ?? DEFAULT_STORE_TTL_MS;
     if (!(Number.isInteger(this.max) && this.max > 0)) {
-      throw new TypeError(`MemoryStore option "max" must be a positive integer, got ${String(options.max)}`);
+      throw new TypeError(
+        `MemoryStore option "max" must be a positive integer, got ${String(options.max)}`,
+      );
     }
     if (!(this.ttl > 0)) {
-      throw new TypeError(`MemoryStore option "ttl" must be a positive number of ms, got ${String(options.ttl)}`);
+      throw new TypeError(
+        `MemoryStore option "ttl" must be a positive number of ms, got ${String(options.ttl)}`,
+      );
     }
     const sweepInterval = options.sweepInterval ?? 60_000;
     if (sweepInterval > 0) {
@@ -76,12 +80,18 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   }
 
   set(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
-    return withCallback(attempt(() => this.write(sid, session)), callback);
+    return withCallback(
+      attempt(() => this.write(sid, session)),
+      callback,
+    );
   }
 
   patch(sid: string, change: SessionChange, callback?: NodeCallback): Promise<void> {
     // Read, merge and write in one synchronous step: no other request can interleave.
-    return withCallback(attempt(() => this.write(sid, applyChange(this.read(sid), change))), callback);
+    return withCallback(
+      attempt(() => this.write(sid, applyChange(this.read(sid), change))),
+      callback,
+    );
   }
 
   touch(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
@@ -112,10 +122,13 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
     return withCallback(Promise.resolve([...this.entries.keys()]), callback);
   }
 
-  all(callback?: NodeCallback<Record<string, StoredSession>>): Promise<Record<string, StoredSession>> {
+  all(
+    callback?: NodeCallback<Record<string, StoredSession>>,
+  ): Promise<Record<string, StoredSession>> {
     this.sweep();
     const sessions: Record<string, StoredSession> = {};
-    for (const [sid, entry] of this.entries) sessions[sid] = JSON.parse(entry.json) as StoredSession;
+    for (const [sid, entry] of this.entries)
+      sessions[sid] = JSON.parse(entry.json) as StoredSession;
     return withCallback(Promise.resolve(sessions), callback);
   }
 
@@ -151,7 +164,10 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   }
 
   private write(sid: string, session: StoredSession): void {
-    const entry: MemoryEntry = { json: JSON.stringify(session), expiresAt: expiresAt(session, this.ttl) };
+    const entry: MemoryEntry = {
+      json: JSON.stringify(session),
+      expiresAt: expiresAt(session, this.ttl),
+    };
     // Re-inserting moves the id to the end of the Map's order, so the first key is always the
     // least recently written one: the one to drop when the store is full.
     this.entries.delete(sid);

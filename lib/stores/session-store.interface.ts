@@ -21,7 +21,10 @@ import type { SessionChange, StoredSession } from '../core/stored-session';
  */
 export interface SessionStore {
   /** The stored session, or `null`/`undefined` when it is absent or expired. */
-  get(sid: string, callback?: NodeCallback<StoredSession | null>): Promise<StoredSession | null | undefined> | void;
+  get(
+    sid: string,
+    callback?: NodeCallback<StoredSession | null>,
+  ): Promise<StoredSession | null | undefined> | void;
   /** Creates or replaces a session; the store derives its expiry from `session.cookie`. */
   set(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> | void;
   /** Removes a session; an absent one is not an error. */

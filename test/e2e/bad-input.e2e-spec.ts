@@ -20,12 +20,19 @@ describe.each(PLATFORMS)('bad cookies (%s)', (platform) => {
     store.close();
   });
 
-  const forgedMac = (id: string) => createHmac('sha256', 'not the secret').update(id).digest('base64').replace(/=+$/, '');
+  const forgedMac = (id: string) =>
+    createHmac('sha256', 'not the secret').update(id).digest('base64').replace(/=+$/, '');
   const cases: [string, () => string][] = [
     ['an unsigned id', () => `connect.sid=${goodId}`],
-    ['a forged signature', () => `connect.sid=${encodeURIComponent(`s:${goodId}.${forgedMac(goodId)}`)}`],
+    [
+      'a forged signature',
+      () => `connect.sid=${encodeURIComponent(`s:${goodId}.${forgedMac(goodId)}`)}`,
+    ],
     ['a truncated signature', () => good.slice(0, -5)],
-    ['a signature of another id', () => good.replace(goodId, goodId.slice(0, -1) + (goodId.endsWith('A') ? 'B' : 'A'))],
+    [
+      'a signature of another id',
+      () => good.replace(goodId, goodId.slice(0, -1) + (goodId.endsWith('A') ? 'B' : 'A')),
+    ],
     ['malformed percent-encoding', () => 'connect.sid=s%3A%E0%A4%A.abc'],
     ['an empty value', () => 'connect.sid='],
     ['a lone "s:"', () => 'connect.sid=s%3A'],
@@ -42,15 +49,27 @@ describe.each(PLATFORMS)('bad cookies (%s)', (platform) => {
   });
 
   it('a duplicated cookie is read: the one that verifies wins', async () => {
-    const res = await t.http().get('/read').set('Cookie', `connect.sid=s%3Abogus.sig; ${good}`).expect(200);
+    const res = await t
+      .http()
+      .get('/read')
+      .set('Cookie', `connect.sid=s%3Abogus.sig; ${good}`)
+      .expect(200);
     expect(res.body.data).toEqual({ user: 'ada' });
     const twice = await t.http().get('/read').set('Cookie', [good, good]).expect(200);
     expect(twice.body.data).toEqual({ user: 'ada' });
   });
 
   it('an id signed with our secret but unknown to the store gets a fresh session with a new id', async () => {
-    const mac = createHmac('sha256', SECRET).update('planted-id').digest('base64').replace(/=+$/, '');
-    const res = await t.http().post('/set').set('Cookie', `connect.sid=${encodeURIComponent(`s:planted-id.${mac}`)}`).send({ a: 1 }).expect(200);
+    const mac = createHmac('sha256', SECRET)
+      .update('planted-id')
+      .digest('base64')
+      .replace(/=+$/, '');
+    const res = await t
+      .http()
+      .post('/set')
+      .set('Cookie', `connect.sid=${encodeURIComponent(`s:planted-id.${mac}`)}`)
+      .send({ a: 1 })
+      .expect(200);
     expect(res.body.id).not.toBe('planted-id');
   });
 

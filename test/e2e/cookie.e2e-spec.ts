@@ -1,7 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { MemoryStore } from '../../lib';
 import { SessionController } from '../src/session.controller';
-import { PLATFORMS, SECRET, sessionCookie, setCookies, startApp, type TestApp } from '../support/app';
+import {
+  PLATFORMS,
+  SECRET,
+  sessionCookie,
+  setCookies,
+  startApp,
+  type TestApp,
+} from '../support/app';
 
 /** express-session's cookie value for `id`, computed independently of lib/. */
 function expressSessionCookie(id: string, secret = SECRET): string {
@@ -24,7 +31,9 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
     const t = await start();
     const res = await t.http().post('/set').send({ a: 1 }).expect(200);
     const line = setCookies(res)['connect.sid']!;
-    expect(line).toMatch(/^connect\.sid=s%3A[A-Za-z0-9_-]{43}\.[A-Za-z0-9%]+; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/);
+    expect(line).toMatch(
+      /^connect\.sid=s%3A[A-Za-z0-9_-]{43}\.[A-Za-z0-9%]+; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/,
+    );
     expect(sessionCookie(res)).toBe(expressSessionCookie(res.body.id));
     const expires = Date.parse(/Expires=([^;]+)/.exec(line)![1]!);
     expect(Math.abs(expires - (Date.now() + 14_400_000))).toBeLessThan(5_000);
@@ -33,9 +42,18 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
   it('accepts a cookie signed the express-session way', async () => {
     const store = new MemoryStore();
     const t = await start({ store });
-    const cookie = { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString(), httpOnly: true, path: '/' };
+    const cookie = {
+      originalMaxAge: 60_000,
+      expires: new Date(Date.now() + 60_000).toISOString(),
+      httpOnly: true,
+      path: '/',
+    };
     await store.set('an-express-session-id', { cookie, views: 41 });
-    const res = await t.http().get('/').set('Cookie', expressSessionCookie('an-express-session-id')).expect(200);
+    const res = await t
+      .http()
+      .get('/')
+      .set('Cookie', expressSessionCookie('an-express-session-id'))
+      .expect(200);
     expect(res.body.views).toBe(42);
   });
 
@@ -52,9 +70,19 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
   it('honours name, key (its alias), path, domain, sameSite, partitioned, priority and httpOnly', async () => {
     const t = await start({
       name: 'sid',
-      cookie: { path: '/app', domain: 'example.test', sameSite: 'strict', partitioned: true, priority: 'high', httpOnly: false, secure: true },
+      cookie: {
+        path: '/app',
+        domain: 'example.test',
+        sameSite: 'strict',
+        partitioned: true,
+        priority: 'high',
+        httpOnly: false,
+        secure: true,
+      },
     });
-    const line = setCookies(await t.http().post('/set').set('Cookie', 'other=1').send({ a: 1 }))['sid']!;
+    const line = setCookies(await t.http().post('/set').set('Cookie', 'other=1').send({ a: 1 }))[
+      'sid'
+    ]!;
     expect(line).toMatch(/^sid=s%3A/);
     expect(line).toContain('; Path=/app');
     expect(line).toContain('; Domain=example.test');
@@ -64,7 +92,9 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
     expect(line).toContain('; Secure');
     expect(line).not.toContain('HttpOnly');
     const aliased = await start({ key: 'legacy.sid' });
-    expect(Object.keys(setCookies(await aliased.http().post('/set').send({ a: 1 })))).toEqual(['legacy.sid']);
+    expect(Object.keys(setCookies(await aliased.http().post('/set').send({ a: 1 })))).toEqual([
+      'legacy.sid',
+    ]);
   });
 
   it('sends a browser-session cookie (no Expires) for maxAge: null', async () => {
@@ -75,18 +105,24 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
 
   it("with secure: 'auto', marks the cookie Secure only for HTTPS requests, trusting X-Forwarded-Proto only with proxy", async () => {
     const trusted = await start({ proxy: true });
-    const viaHttps = setCookies(await trusted.http().post('/set').set('X-Forwarded-Proto', 'https').send({ a: 1 }))['connect.sid']!;
+    const viaHttps = setCookies(
+      await trusted.http().post('/set').set('X-Forwarded-Proto', 'https').send({ a: 1 }),
+    )['connect.sid']!;
     expect(viaHttps).toContain('; Secure');
     const viaHttp = setCookies(await trusted.http().post('/set').send({ a: 1 }))['connect.sid']!;
     expect(viaHttp).not.toContain('Secure');
     const untrusted = await start({ proxy: false });
-    const forged = setCookies(await untrusted.http().post('/set').set('X-Forwarded-Proto', 'https').send({ a: 1 }))['connect.sid']!;
+    const forged = setCookies(
+      await untrusted.http().post('/set').set('X-Forwarded-Proto', 'https').send({ a: 1 }),
+    )['connect.sid']!;
     expect(forged).not.toContain('Secure');
   });
 
   it('secure: false never marks the cookie Secure', async () => {
     const t = await start({ proxy: true, cookie: { secure: false } });
-    const line = setCookies(await t.http().post('/set').set('X-Forwarded-Proto', 'https').send({ a: 1 }))['connect.sid']!;
+    const line = setCookies(
+      await t.http().post('/set').set('X-Forwarded-Proto', 'https').send({ a: 1 }),
+    )['connect.sid']!;
     expect(line).not.toContain('Secure');
   });
 

@@ -21,12 +21,24 @@ describe('moving between express-session and Tessera', () => {
     store = new MemoryStore();
     tessera = await startApp({ store }, [SessionController]);
     const app = express();
-    app.use(expressSession({ secret: SECRET, store: store as unknown as expressSession.Store, resave: false, saveUninitialized: false }));
+    app.use(
+      expressSession({
+        secret: SECRET,
+        store: store as unknown as expressSession.Store,
+        resave: false,
+        saveUninitialized: false,
+      }),
+    );
     app.get('/legacy/login', (req, res) => {
       (req.session as unknown as Record<string, unknown>).user = 'from express-session';
       res.json({ id: req.sessionID });
     });
-    app.get('/legacy/read', (req, res) => res.json({ id: req.sessionID, user: (req.session as unknown as Record<string, unknown>).user ?? null }));
+    app.get('/legacy/read', (req, res) =>
+      res.json({
+        id: req.sessionID,
+        user: (req.session as unknown as Record<string, unknown>).user ?? null,
+      }),
+    );
     await new Promise<void>((resolve) => {
       legacy = app.listen(0, '127.0.0.1', () => resolve());
     });
@@ -41,12 +53,17 @@ describe('moving between express-session and Tessera', () => {
   it('a session made by express-session is read by Tessera', async () => {
     const login = await request(legacyUrl).get('/legacy/login').expect(200);
     const read = await tessera.http().get('/read').set('Cookie', sessionCookie(login)).expect(200);
-    expect(read.body).toEqual(expect.objectContaining({ id: login.body.id, data: { user: 'from express-session' } }));
+    expect(read.body).toEqual(
+      expect.objectContaining({ id: login.body.id, data: { user: 'from express-session' } }),
+    );
   });
 
   it('a session made by Tessera is read by express-session, with MemoryStore as its store', async () => {
     const made = await tessera.http().post('/set').send({ user: 'from tessera' }).expect(200);
-    const read = await request(legacyUrl).get('/legacy/read').set('Cookie', sessionCookie(made)).expect(200);
+    const read = await request(legacyUrl)
+      .get('/legacy/read')
+      .set('Cookie', sessionCookie(made))
+      .expect(200);
     expect(read.body).toEqual({ id: made.body.id, user: 'from tessera' });
   });
 });

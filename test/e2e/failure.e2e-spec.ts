@@ -10,7 +10,10 @@ describe.each(PLATFORMS)('a store that fails (%s)', (platform) => {
   beforeEach(async () => {
     store = new InstrumentedStore();
     logged = [];
-    jest.spyOn(Logger.prototype, 'error').mockImplementation(function (this: Logger, message: unknown) {
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(function (
+      this: Logger,
+      message: unknown,
+    ) {
       logged.push(String(message));
     });
     t = await startApp({ store, storeTimeout: 300 }, [SessionController], { platform });
@@ -21,7 +24,8 @@ describe.each(PLATFORMS)('a store that fails (%s)', (platform) => {
     store.close();
   });
 
-  const signedIn = async () => sessionCookie(await t.http().post('/set').send({ user: 'ada' }).expect(200));
+  const signedIn = async () =>
+    sessionCookie(await t.http().post('/set').send({ user: 'ada' }).expect(200));
 
   it('answers 503 with the cause logged when the session cannot be loaded, and serves again once the store is back', async () => {
     const cookie = await signedIn();
@@ -52,7 +56,9 @@ describe.each(PLATFORMS)('a store that fails (%s)', (platform) => {
     expect(res.headers['set-cookie']).toBeUndefined();
     expect(logged.join('\n')).toContain('disk full');
     store.patch = failingPatch;
-    expect((await t.http().get('/read').set('Cookie', cookie).expect(200)).body.data).toEqual({ user: 'ada' });
+    expect((await t.http().get('/read').set('Cookie', cookie).expect(200)).body.data).toEqual({
+      user: 'ada',
+    });
   });
 
   it('treats a store that does not answer within storeTimeout as failed (503)', async () => {
@@ -73,7 +79,11 @@ describe.each(PLATFORMS)('a store that fails (%s)', (platform) => {
     const cookie = await signedIn();
     const res = await t.http().post('/unstorable').set('Cookie', cookie);
     expect(res.status).toBe(500);
-    expect(logged.join('\n')).toContain('Session value "handler" cannot be stored as JSON: a Map would be stored as {}');
-    expect((await t.http().get('/read').set('Cookie', cookie).expect(200)).body.data).toEqual({ user: 'ada' });
+    expect(logged.join('\n')).toContain(
+      'Session value "handler" cannot be stored as JSON: a Map would be stored as {}',
+    );
+    expect((await t.http().get('/read').set('Cookie', cookie).expect(200)).body.data).toEqual({
+      user: 'ada',
+    });
   });
 });

@@ -43,7 +43,11 @@ describe.each(PLATFORMS)('session methods (%s)', (platform) => {
     expect(await store.inner.get(id)).toBeNull();
     const cleared = setCookies(res)['connect.sid']!;
     expect(cleared).toMatch(/^connect\.sid=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT/);
-    const next = await t.http().get('/read').set('Cookie', `connect.sid=${encodeURIComponent('whatever')}`).expect(200);
+    const next = await t
+      .http()
+      .get('/read')
+      .set('Cookie', `connect.sid=${encodeURIComponent('whatever')}`)
+      .expect(200);
     expect(next.body.id).not.toBe(id);
     expect(next.body.data).toEqual({});
   });

@@ -49,7 +49,10 @@ class ProbeController {
 /** Loaded through forRootAsync: the options come from ConfigService. */
 @Module({
   imports: [
-    ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ SESSION_SECRET: SECRET, SESSION_NAME: 'from.config' })] }),
+    ConfigModule.forRoot({
+      ignoreEnvFile: true,
+      load: [() => ({ SESSION_SECRET: SECRET, SESSION_NAME: 'from.config' })],
+    }),
     SessionModule.forRootAsync({
       imports: [ConfigModule],
       inject: [ConfigService],
@@ -83,7 +86,10 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
     const t = track(await startModule(FactoryAppModule, platform));
     const res = await t.http().post('/set').send({ a: 1 }).expect(200);
     expect(Object.keys(setCookies(res))).toEqual(['from.config']);
-    expect((await t.http().get('/probe')).body).toEqual({ store: 'MemoryStore', name: 'from.config' });
+    expect((await t.http().get('/probe')).body).toEqual({
+      store: 'MemoryStore',
+      name: 'from.config',
+    });
   });
 
   it('forRootAsync with useClass and with useExisting', async () => {
@@ -93,21 +99,29 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
     })
     class UseClassModule {}
     const viaClass = track(await startModule(UseClassModule, platform));
-    expect(Object.keys(setCookies(await viaClass.http().post('/set').send({ a: 1 })))).toEqual(['from.class']);
+    expect(Object.keys(setCookies(await viaClass.http().post('/set').send({ a: 1 })))).toEqual([
+      'from.class',
+    ]);
 
     @Module({
-      imports: [SessionModule.forRootAsync({ imports: [OptionsModule], useExisting: OptionsFromClass })],
+      imports: [
+        SessionModule.forRootAsync({ imports: [OptionsModule], useExisting: OptionsFromClass }),
+      ],
       controllers: [SessionController],
     })
     class UseExistingModule {}
     const viaExisting = track(await startModule(UseExistingModule, platform));
-    expect(Object.keys(setCookies(await viaExisting.http().post('/set').send({ a: 1 })))).toEqual(['from.class']);
+    expect(Object.keys(setCookies(await viaExisting.http().post('/set').send({ a: 1 })))).toEqual([
+      'from.class',
+    ]);
   });
 
   it('swapping the store is a change in the factory alone', async () => {
     const custom = new MemoryStore();
     @Module({
-      imports: [SessionModule.forRootAsync({ useFactory: () => ({ secret: SECRET, store: custom }) })],
+      imports: [
+        SessionModule.forRootAsync({ useFactory: () => ({ secret: SECRET, store: custom }) }),
+      ],
       controllers: [SessionController],
     })
     class CustomStoreModule {}
@@ -134,7 +148,15 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
     const feature = moduleRef.get(FeatureService);
     expect(feature.sessions).toBeInstanceOf(SessionService);
     expect(feature.store).toBeInstanceOf(MemoryStore);
-    expect(feature.options.cookie).toEqual(expect.objectContaining({ path: '/', httpOnly: true, sameSite: 'lax', maxAge: 14_400_000, secure: 'auto' }));
+    expect(feature.options.cookie).toEqual(
+      expect.objectContaining({
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        maxAge: 14_400_000,
+        secure: 'auto',
+      }),
+    );
     await moduleRef.close();
   });
 
@@ -159,7 +181,9 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
         return { session: session ? 'yes' : 'none' };
       }
     }
-    const t = track(await startApp({ store, ignore: ['/health', /^\/static\//] }, [SessionProbe], { platform }));
+    const t = track(
+      await startApp({ store, ignore: ['/health', /^\/static\//] }, [SessionProbe], { platform }),
+    );
     expect((await t.http().get('/health?x=1')).body).toEqual({ session: 'none' });
     expect((await t.http().get('/static/app.js')).body).toEqual({ session: 'none' });
     expect((await t.http().get('/healthz')).body).toEqual({ session: 'yes' });
@@ -201,7 +225,12 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
   });
 
   it('serves sessions under a global prefix', async () => {
-    const t = track(await startApp({}, [SessionController], { platform, configure: (app) => app.setGlobalPrefix('v1') }));
+    const t = track(
+      await startApp({}, [SessionController], {
+        platform,
+        configure: (app) => app.setGlobalPrefix('v1'),
+      }),
+    );
     const browser = t.browser();
     expect((await browser.get('/v1').expect(200)).body.views).toBe(1);
     expect((await browser.get('/v1').expect(200)).body.views).toBe(2);
@@ -238,7 +267,9 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
   });
 
   it('SessionService outside a request: current() is undefined, and a method without a session throws a clear error', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [SessionModule.forRoot({ secret: SECRET })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [SessionModule.forRoot({ secret: SECRET })],
+    }).compile();
     const sessions = moduleRef.get(SessionService);
     expect(sessions.current()).toBeUndefined();
     expect(() => sessions.save()).toThrow(
@@ -250,30 +281,56 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
 
 describe('SessionModule options are checked at start-up', () => {
   const boot = (options: Partial<SessionModuleOptions>) =>
-    Test.createTestingModule({ imports: [SessionModule.forRoot(options as SessionModuleOptions)] }).compile();
-  const boots = (options: Partial<SessionModuleOptions>, message: string) => expect(boot(options)).rejects.toThrow(message);
+    Test.createTestingModule({
+      imports: [SessionModule.forRoot(options as SessionModuleOptions)],
+    }).compile();
+  const boots = (options: Partial<SessionModuleOptions>, message: string) =>
+    expect(boot(options)).rejects.toThrow(message);
 
   it.each([
     [{}, 'Session option "secret" is required'],
     [{ secret: '' }, 'Session option "secret" is required'],
     [{ secret: [] }, 'Session option "secret" is required'],
     [{ secret: [''] }, 'Session option "secret" is required'],
-    [{ secret: 's', store: {} as SessionStore }, 'Session option "store" must implement get(), set() and destroy(); it lacks get(), set(), destroy().'],
-    [{ secret: 's', store: { get() {}, set() {} } as unknown as SessionStore }, 'it lacks destroy()'],
-    [{ secret: 's', cookie: { maxAge: -1 } }, 'Session option "cookie.maxAge" must be a number of ms >= 0, or null for a browser-session cookie, got -1.'],
-    [{ secret: 's', cookie: { sameSite: 'sideways' as 'lax' } }, 'Session option "cookie.sameSite"'],
+    [
+      { secret: 's', store: {} as SessionStore },
+      'Session option "store" must implement get(), set() and destroy(); it lacks get(), set(), destroy().',
+    ],
+    [
+      { secret: 's', store: { get() {}, set() {} } as unknown as SessionStore },
+      'it lacks destroy()',
+    ],
+    [
+      { secret: 's', cookie: { maxAge: -1 } },
+      'Session option "cookie.maxAge" must be a number of ms >= 0, or null for a browser-session cookie, got -1.',
+    ],
+    [
+      { secret: 's', cookie: { sameSite: 'sideways' as 'lax' } },
+      'Session option "cookie.sameSite"',
+    ],
     [{ secret: 's', name: 'bad name;' }, 'Session option "name" must be a valid cookie name'],
-    [{ secret: 's', ignore: '/health' as unknown as string[] }, 'Session option "ignore" must be an array'],
-    [{ secret: 's', storeTimeout: 0 }, 'Session option "storeTimeout" must be a number of ms > 0, got 0.'],
+    [
+      { secret: 's', ignore: '/health' as unknown as string[] },
+      'Session option "ignore" must be an array',
+    ],
+    [
+      { secret: 's', storeTimeout: 0 },
+      'Session option "storeTimeout" must be a number of ms > 0, got 0.',
+    ],
     [{ secret: 's', touchAfter: -5 }, 'Session option "touchAfter"'],
-    [{ secret: 's', genid: 'abc' as unknown as () => string }, 'Session option "genid" must be a function'],
+    [
+      { secret: 's', genid: 'abc' as unknown as () => string },
+      'Session option "genid" must be a function',
+    ],
   ])('%j fails naming the option', async (options, message) => {
     await boots(options as Partial<SessionModuleOptions>, message);
   });
 
   it('fails in forRootAsync too', async () => {
     await expect(
-      Test.createTestingModule({ imports: [SessionModule.forRootAsync({ useFactory: () => ({ secret: '' }) })] }).compile(),
+      Test.createTestingModule({
+        imports: [SessionModule.forRootAsync({ useFactory: () => ({ secret: '' }) })],
+      }).compile(),
     ).rejects.toThrow('Session option "secret" is required');
   });
 });

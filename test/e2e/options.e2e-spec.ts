@@ -1,8 +1,23 @@
-import { Controller, Get, Module, Req, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Module,
+  Req,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { MemoryStore } from '../../lib';
 import { SessionController } from '../src/session.controller';
-import { PLATFORMS, SECRET, sessionCookie, setCookies, startApp, startModule, type TestApp } from '../support/app';
+import {
+  PLATFORMS,
+  SECRET,
+  sessionCookie,
+  setCookies,
+  startApp,
+  startModule,
+  type TestApp,
+} from '../support/app';
 
 describe.each(PLATFORMS)('secret rotation, fingerprint and genid (%s)', (platform) => {
   const apps: TestApp[] = [];
@@ -36,13 +51,34 @@ describe.each(PLATFORMS)('secret rotation, fingerprint and genid (%s)', (platfor
 
   it('fingerprint: a mismatch gives a fresh, empty session and leaves the original untouched', async () => {
     const store = new MemoryStore();
-    const t = await start({ store, fingerprint: (req: IncomingMessage) => String(req.headers['user-agent']) });
-    const res = await t.http().post('/set').set('User-Agent', 'browser A').send({ user: 'ada' }).expect(200);
+    const t = await start({
+      store,
+      fingerprint: (req: IncomingMessage) => String(req.headers['user-agent']),
+    });
+    const res = await t
+      .http()
+      .post('/set')
+      .set('User-Agent', 'browser A')
+      .send({ user: 'ada' })
+      .expect(200);
     const cookie = sessionCookie(res);
-    const thief = await t.http().post('/set').set('User-Agent', 'browser B').set('Cookie', cookie).send({ stolen: true }).expect(200);
+    const thief = await t
+      .http()
+      .post('/set')
+      .set('User-Agent', 'browser B')
+      .set('Cookie', cookie)
+      .send({ stolen: true })
+      .expect(200);
     expect(thief.body.id).not.toBe(res.body.id);
-    const original = await t.http().get('/read').set('User-Agent', 'browser A').set('Cookie', cookie).expect(200);
-    expect(original.body).toEqual(expect.objectContaining({ id: res.body.id, data: { user: 'ada' } }));
+    const original = await t
+      .http()
+      .get('/read')
+      .set('User-Agent', 'browser A')
+      .set('Cookie', cookie)
+      .expect(200);
+    expect(original.body).toEqual(
+      expect.objectContaining({ id: res.body.id, data: { user: 'ada' } }),
+    );
     // Only a hash of the fingerprint is stored, and it is not one of the session's data keys.
     const stored = JSON.stringify(await store.get(res.body.id));
     expect(stored).not.toContain('browser A');
@@ -57,7 +93,12 @@ describe.each(PLATFORMS)('secret rotation, fingerprint and genid (%s)', (platfor
 
   it('the default id has at least 128 bits from crypto (43 base64url characters)', async () => {
     const t = await start({});
-    const ids = await Promise.all(Array.from({ length: 5 }, async () => (await t.http().post('/set').send({ a: 1 })).body.id as string));
+    const ids = await Promise.all(
+      Array.from(
+        { length: 5 },
+        async () => (await t.http().post('/set').send({ a: 1 })).body.id as string,
+      ),
+    );
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(new Set(ids).size).toBe(5);
   });
@@ -77,16 +118,25 @@ describe('plain Express middleware', () => {
     class Feature implements NestModule {
       configure(consumer: MiddlewareConsumer) {
         consumer
-          .apply((req: { session: Record<string, unknown>; sessionID: string }, _res: unknown, next: () => void) => {
-            req.session.fromMiddleware = true;
-            seen.push(req.sessionID);
-            next();
-          })
+          .apply(
+            (
+              req: { session: Record<string, unknown>; sessionID: string },
+              _res: unknown,
+              next: () => void,
+            ) => {
+              req.session.fromMiddleware = true;
+              seen.push(req.sessionID);
+              next();
+            },
+          )
           .forRoutes('{*path}');
       }
     }
     const { SessionModule } = await import('../../lib');
-    @Module({ imports: [SessionModule.forRoot({ secret: SECRET }), Feature], controllers: [SessionController] })
+    @Module({
+      imports: [SessionModule.forRoot({ secret: SECRET }), Feature],
+      controllers: [SessionController],
+    })
     class Root {}
     const t = await startModule(Root);
     const browser = t.browser();

@@ -49,8 +49,14 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
   it('a change deep inside a value counts as a change', async () => {
     const app = await start();
     const browser = app.browser();
-    await browser.post('/set').send({ cart: { items: [1] } }).expect(200);
-    await browser.post('/set').send({ cart: { items: [1, 2] } }).expect(200);
+    await browser
+      .post('/set')
+      .send({ cart: { items: [1] } })
+      .expect(200);
+    await browser
+      .post('/set')
+      .send({ cart: { items: [1, 2] } })
+      .expect(200);
     expect((await browser.get('/read')).body.data).toEqual({ cart: { items: [1, 2] } });
   });
 
@@ -60,7 +66,10 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
     await browser.post('/set').send({ a: 1, b: 1 }).expect(200);
     store.reset();
     await browser.post('/unset/a').expect(200);
-    const patch = store.calls.find((c) => c.op === 'patch')!.arg as { set: object; unset: string[] };
+    const patch = store.calls.find((c) => c.op === 'patch')!.arg as {
+      set: object;
+      unset: string[];
+    };
     expect(Object.keys(patch.set)).toEqual(['cookie']);
     expect(patch.unset).toEqual(['a']);
     expect((await browser.get('/read')).body.data).toEqual({ b: 1 });
@@ -138,9 +147,23 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
     const cookie = sessionCookie(first);
     let release!: () => void;
     store.getGate = new Promise<void>((resolve) => (release = resolve));
-    const deleting = app.http().post('/unset/gone').set('Cookie', cookie).then((r) => r);
-    const early = app.http().post('/slow-set?wait=20').set('Cookie', cookie).send({ same: 'earlier' }).then((r) => r);
-    const late = app.http().post('/slow-set?wait=200').set('Cookie', cookie).send({ same: 'later' }).then((r) => r);
+    const deleting = app
+      .http()
+      .post('/unset/gone')
+      .set('Cookie', cookie)
+      .then((r) => r);
+    const early = app
+      .http()
+      .post('/slow-set?wait=20')
+      .set('Cookie', cookie)
+      .send({ same: 'earlier' })
+      .then((r) => r);
+    const late = app
+      .http()
+      .post('/slow-set?wait=200')
+      .set('Cookie', cookie)
+      .send({ same: 'later' })
+      .then((r) => r);
     // Every request has read the same record before any writes.
     await new Promise((resolve) => setTimeout(resolve, 100));
     release();

@@ -24,7 +24,12 @@ export class SessionController {
   /** Reads the session without changing it. */
   @Get('read')
   read(@Session() session: Session<Data>) {
-    return { id: session.id, data: { ...session }, cookie: session.cookie.toJSON(), maxAge: session.cookie.maxAge };
+    return {
+      id: session.id,
+      data: { ...session },
+      cookie: session.cookie.toJSON(),
+      maxAge: session.cookie.maxAge,
+    };
   }
 
   /** Sets the body's keys on the session. */
@@ -46,7 +51,11 @@ export class SessionController {
   /** Sets a key after waiting `wait` ms, to overlap with another request. */
   @Post('slow-set')
   @HttpCode(200)
-  async slowSet(@Session() session: Session<Data>, @Body() body: Data, @Query('wait') wait = '100') {
+  async slowSet(
+    @Session() session: Session<Data>,
+    @Body() body: Data,
+    @Query('wait') wait = '100',
+  ) {
     await new Promise((resolve) => setTimeout(resolve, Number(wait)));
     Object.assign(session, body);
     return { ok: true };
@@ -126,9 +135,13 @@ export class SessionController {
   @HttpCode(200)
   async callbacks(@Req() req: { session: Session<Data>; sessionID: string }) {
     const first = req.sessionID;
-    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      req.session.regenerate((err) => (err ? reject(err) : resolve())),
+    );
     req.session.viaCallback = true;
-    await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      req.session.save((err) => (err ? reject(err) : resolve())),
+    );
     return { first, second: req.sessionID, id: req.session.id };
   }
 

@@ -23,7 +23,9 @@ describe('MemoryStore', () => {
     await store.set('young', storedSession({}, 3_600_000));
     await new Promise((resolve) => setTimeout(resolve, 200));
     // ids() would sweep on its own; look at the map the sweep timer alone has cleaned.
-    expect([...(store as unknown as { entries: Map<string, unknown> }).entries.keys()]).toEqual(['young']);
+    expect([...(store as unknown as { entries: Map<string, unknown> }).entries.keys()]).toEqual([
+      'young',
+    ]);
     store.close();
   });
 
@@ -36,7 +38,9 @@ describe('MemoryStore', () => {
   });
 
   it('rejects options it cannot honour, naming them', () => {
-    expect(() => new MemoryStore({ max: 0 })).toThrow('MemoryStore option "max" must be a positive integer, got 0');
+    expect(() => new MemoryStore({ max: 0 })).toThrow(
+      'MemoryStore option "max" must be a positive integer, got 0',
+    );
     expect(() => new MemoryStore({ ttl: -1 })).toThrow('MemoryStore option "ttl"');
   });
 });

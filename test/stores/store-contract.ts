@@ -13,7 +13,10 @@ const sid = () => randomBytes(16).toString('base64url');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A stored session in express-session's layout, expiring `inMs` from now. */
-export function storedSession(data: Record<string, unknown> = {}, inMs: number | null = 3_600_000): StoredSession {
+export function storedSession(
+  data: Record<string, unknown> = {},
+  inMs: number | null = 3_600_000,
+): StoredSession {
   return {
     ...data,
     cookie: {
@@ -32,7 +35,12 @@ function dataOf(record: StoredSession | null | undefined | void): Record<string,
   return data;
 }
 
-function change(session: StoredSession, set: Record<string, unknown>, unset: string[] = [], base: StoredSession | null = null): SessionChange {
+function change(
+  session: StoredSession,
+  set: Record<string, unknown>,
+  unset: string[] = [],
+  base: StoredSession | null = null,
+): SessionChange {
   return { set, unset, session, base };
 }
 
@@ -137,8 +145,14 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       await store.set(id, storedSession({ a: 0, b: 0, gone: 1 }));
       const readByFirst = (await store.get(id)) as StoredSession;
       const readBySecond = (await store.get(id)) as StoredSession;
-      await store.patch!(id, change(storedSession({ a: 1, b: 0 }), { a: 1 }, ['gone'], readByFirst));
-      await store.patch!(id, change(storedSession({ a: 0, b: 2, gone: 1 }), { b: 2 }, [], readBySecond));
+      await store.patch!(
+        id,
+        change(storedSession({ a: 1, b: 0 }), { a: 1 }, ['gone'], readByFirst),
+      );
+      await store.patch!(
+        id,
+        change(storedSession({ a: 0, b: 2, gone: 1 }), { b: 2 }, [], readBySecond),
+      );
       expect(dataOf(await store.get(id))).toEqual({ a: 1, b: 2 });
     });
 
@@ -147,9 +161,16 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       await store.set(id, storedSession({}));
       const reads = await Promise.all(Array.from({ length: 8 }, () => store.get(id)));
       await Promise.all(
-        reads.map((read, i) => store.patch!(id, change(storedSession({ [`k${i}`]: i }), { [`k${i}`]: i }, [], read as StoredSession))),
+        reads.map((read, i) =>
+          store.patch!(
+            id,
+            change(storedSession({ [`k${i}`]: i }), { [`k${i}`]: i }, [], read as StoredSession),
+          ),
+        ),
       );
-      const keys = Object.keys((await store.get(id)) as StoredSession).filter((key) => key !== 'cookie');
+      const keys = Object.keys((await store.get(id)) as StoredSession).filter(
+        (key) => key !== 'cookie',
+      );
       expect(keys.sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7']);
     });
 
@@ -176,21 +197,29 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
     it('also answers node-style callbacks, as express-session calls a store', async () => {
       const id = sid();
       const session = storedSession({ a: 1 });
-      await new Promise<void>((resolve, reject) => store.set(id, session, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        store.set(id, session, (err) => (err ? reject(err) : resolve())),
+      );
       const got = await new Promise((resolve, reject) =>
         store.get(id, (err, value) => (err ? reject(err) : resolve(value))),
       );
       expect(got).toEqual(session);
-      const count = await new Promise((resolve, reject) => store.length!((err, n) => (err ? reject(err) : resolve(n))));
+      const count = await new Promise((resolve, reject) =>
+        store.length!((err, n) => (err ? reject(err) : resolve(n))),
+      );
       expect(count).toBe(1);
-      await new Promise<void>((resolve, reject) => store.destroy(id, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        store.destroy(id, (err) => (err ? reject(err) : resolve())),
+      );
       expect((await store.get(id)) ?? null).toBeNull();
     });
 
     it('refuses a value JSON cannot hold with an error, not a silent loss', async () => {
       const circular: Record<string, unknown> = {};
       circular.self = circular;
-      await expect(Promise.resolve(store.set(sid(), storedSession({ circular })))).rejects.toThrow();
+      await expect(
+        Promise.resolve(store.set(sid(), storedSession({ circular }))),
+      ).rejects.toThrow();
     });
   });
 }

@@ -26,7 +26,10 @@ export const PLATFORMS: Platform[] = ['express'];
 export async function startApp(
   options: Partial<SessionModuleOptions> = {},
   controllers: Type[] = [],
-  metadata: ModuleMetadata & { platform?: Platform; configure?: (app: INestApplication) => void } = {},
+  metadata: ModuleMetadata & {
+    platform?: Platform;
+    configure?: (app: INestApplication) => void;
+  } = {},
 ): Promise<TestApp> {
   @Module({
     imports: [SessionModule.forRoot({ secret: SECRET, ...options }), ...(metadata.imports ?? [])],
@@ -46,11 +49,18 @@ export async function startModule(
   const moduleRef = await Test.createTestingModule({ imports: [root] }).compile();
   const app =
     platform === 'fastify'
-      ? moduleRef.createNestApplication(new (await import('@nestjs/platform-fastify')).FastifyAdapter(), { logger: false })
+      ? moduleRef.createNestApplication(
+          new (await import('@nestjs/platform-fastify')).FastifyAdapter(),
+          { logger: false },
+        )
       : moduleRef.createNestApplication({ logger: false });
   configure?.(app);
   await app.listen(0, '127.0.0.1');
-  if (platform === 'fastify') await (app as unknown as { getHttpAdapter(): { getInstance(): { ready(): Promise<void> } } }).getHttpAdapter().getInstance().ready();
+  if (platform === 'fastify')
+    await (app as unknown as { getHttpAdapter(): { getInstance(): { ready(): Promise<void> } } })
+      .getHttpAdapter()
+      .getInstance()
+      .ready();
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -70,7 +80,10 @@ export function setCookies(res: { headers: Record<string, unknown> }): Record<st
 }
 
 /** The `name=value` part of the session cookie in a response, for a `Cookie` header. */
-export function sessionCookie(res: { headers: Record<string, unknown> }, name = 'connect.sid'): string {
+export function sessionCookie(
+  res: { headers: Record<string, unknown> },
+  name = 'connect.sid',
+): string {
   const line = setCookies(res)[name];
   if (!line) throw new Error(`the response set no ${name} cookie`);
   return line.slice(0, line.indexOf(';'));
