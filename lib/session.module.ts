@@ -1,4 +1,6 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { bridgeFastify, type FastifyInstanceLike } from './http/fastify-bridge';
 import { ALL_ROUTES, SESSION_OPTIONS, SESSION_STORE } from './session.constants';
 import { SessionMiddleware } from './session.middleware';
 import { ConfigurableModuleClass } from './session.module-definition';
@@ -29,7 +31,13 @@ import { SessionService } from './session.service';
   exports: [SESSION_OPTIONS, SESSION_STORE, SessionService],
 })
 export class SessionModule extends ConfigurableModuleClass implements NestModule {
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    super();
+  }
+
   configure(consumer: MiddlewareConsumer): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter?.getType() === 'fastify') bridgeFastify(adapter.getInstance<FastifyInstanceLike>());
     // As a global module, Nest mounts this before the middleware of the app's own modules,
     // so passport.session() and the like find req.session.
     consumer.apply(SessionMiddleware).forRoutes(ALL_ROUTES);

@@ -104,6 +104,14 @@ describe.each(PLATFORMS)('session methods (%s)', (platform) => {
     expect(read.body.data).toEqual({ viaService: true });
   });
 
+  it('SessionService finds the session after a large request body was read in many chunks', async () => {
+    const browser = t.browser();
+    await browser.post('/set').send({ old: true }).expect(200);
+    const big = { padding: 'x'.repeat(90_000) };
+    const res = await browser.post('/service').send(big).expect(200);
+    expect((await browser.get('/read').expect(200)).body.id).toBe(res.body.id);
+  });
+
   it('writes the session before the response goes out, so a redirect’s next request sees it', async () => {
     const browser = t.browser();
     const res = await browser.get('/redirect').redirects(1).expect(200);

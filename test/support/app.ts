@@ -20,7 +20,7 @@ export interface TestApp {
 
 /** The HTTP platforms every e2e suite runs on. */
 export type Platform = 'express' | 'fastify';
-export const PLATFORMS: Platform[] = ['express'];
+export const PLATFORMS: Platform[] = ['express', 'fastify'];
 
 /** Starts a Nest app with `SessionModule.forRoot(options)` and `controllers`, on 127.0.0.1. */
 export async function startApp(
