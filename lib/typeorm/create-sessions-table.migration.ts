@@ -1,0 +1,56 @@
+import { Table } from 'typeorm';
+import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Creates the `sessions` table of `SessionEntity` (with its expiry index), for apps that run
+ * with `synchronize: false`. It builds the table through TypeORM's schema API with the driver's
+ * own types and the app's naming strategy, so it is the table `synchronize` would have made, on
+ * PostgreSQL and on SQLite alike, and `migration:generate` finds nothing left to do.
+ *
+ * An entity that extends `SessionEntity` under another table name, or with more columns, gets its
+ * migration from `typeorm migration:generate` instead.
+ *
+ * @publicApi
+ * @example
+ * ```ts
+ * new DataSource({
+ *   type: 'postgres',
+ *   entities: [SessionEntity],
+ *   migrations: [CreateSessionsTable],
+ *   migrationsRun: true,
+ * })
+ * ```
+ */
+export class CreateSessionsTable implements MigrationInterface {
+  /** TypeORM orders migrations by the timestamp that ends their name. */
+  readonly name = 'CreateSessionsTable1795824000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    const { driver } = dataSourceOf(queryRunner);
+    const types = driver.mappedDataTypes;
+    const table = new Table({
+      name: 'sessions',
+      columns: [
+        { name: 'id', type: 'varchar', length: '255', isPrimary: true },
+        { name: 'data', type: 'text' },
+        { name: 'expires_at', type: 'bigint' },
+        { name: 'created_at', type: String(types.createDate), default: types.createDateDefault },
+        { name: 'updated_at', type: String(types.updateDate), default: types.updateDateDefault },
+        { name: 'version', type: 'integer' },
+      ],
+      // Unnamed: TypeORM names it as it names the entity's @Index(), so the two never differ.
+      indices: [{ columnNames: ['expires_at'] }],
+    });
+    await queryRunner.createTable(table, true);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropTable('sessions', true);
+  }
+}
+
+/** TypeORM 1.x calls it `dataSource`, 0.3 `connection`. */
+function dataSourceOf(queryRunner: QueryRunner): DataSource {
+  const runner = queryRunner as { dataSource?: DataSource; connection?: DataSource };
+  return (runner.dataSource ?? runner.connection) as DataSource;
+}

@@ -1,0 +1,80 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryColumn,
+  UpdateDateColumn,
+  VersionColumn,
+} from 'typeorm';
+import type { ValueTransformer } from 'typeorm';
+
+/**
+ * PostgreSQL hands `bigint` back as a string (it can exceed 2^53); epoch milliseconds never do,
+ * so the entity exposes them as the number every driver can compare and `Date` can take.
+ */
+const epochMs: ValueTransformer = {
+  to: (value: number | null | undefined) => value,
+  from: (value: string | number | null) => (value === null ? null : Number(value)),
+};
+
+/**
+ * One session as a row of the `sessions` table: what `TypeOrmStore` reads and writes.
+ *
+ * Register it in the app's own `DataSource` (`entities: [SessionEntity]`, or
+ * `TypeOrmModule.forRoot({ entities: [SessionEntity] })`), or create the table with
+ * `CreateSessionsTable` when the app runs with `synchronize: false`.
+ *
+ * To add columns, subclass it and give the subclass its own `@Entity()` (TypeORM's concrete
+ * table inheritance: the subclass's table gets every inherited column and index). Register the
+ * subclass *instead of* `SessionEntity` and pass it to the store as `entity`. Do not use
+ * `@TableInheritance` / `@ChildEntity`: single-table inheritance adds a discriminator column
+ * that the store does not write.
+ *
+ * Column names are explicit, so a naming strategy (snake_case or other) cannot move them away
+ * from what the migration creates.
+ *
+ * @publicApi
+ * @example
+ * ```ts
+ * @Entity('sessions')
+ * export class AppSession extends SessionEntity {
+ *   @Index()
+ *   @Column({ type: 'varchar', length: 64, nullable: true })
+ *   userId!: string | null;
+ * }
+ *
+ * new TypeOrmStore({ dataSource, entity: AppSession });
+ * ```
+ */
+@Entity('sessions')
+export class SessionEntity {
+  /** The session id (the value signed into the cookie). */
+  @PrimaryColumn({ type: 'varchar', length: 255, name: 'id' })
+  id!: string;
+
+  /**
+   * The JSON text of the stored session: its data's keys plus `cookie`, the layout
+   * express-session stores use. Text rather than a driver's own JSON type keeps PostgreSQL and
+   * SQLite identical and the stored bytes exactly what was written.
+   */
+  @Column({ type: 'text', name: 'data' })
+  data!: string;
+
+  /** When the session expires, in ms since the epoch. Indexed: expired rows are found by it. */
+  @Index()
+  @Column({ type: 'bigint', name: 'expires_at', transformer: epochMs })
+  expiresAt!: number;
+
+  /** When the row was first written. */
+  @CreateDateColumn({ name: 'created_at' })
+  createdAt!: Date;
+
+  /** When the row was last written. */
+  @UpdateDateColumn({ name: 'updated_at' })
+  updatedAt!: Date;
+
+  /** Incremented by every write: what the store's writes are conditioned on (optimistic concurrency). */
+  @VersionColumn({ name: 'version' })
+  version!: number;
+}

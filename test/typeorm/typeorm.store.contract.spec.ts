@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import type { DataSource } from 'typeorm';
+import { SessionEntity, TypeOrmStore } from '../../lib/typeorm';
+import { describeStoreContract } from '../stores/store-contract';
+import { startPostgres, type PostgresServer } from '../support/postgres';
+import { postgres, sqlite, type Database } from './databases';
+
+// The store contract every Tessera store keeps, on real PostgreSQL and SQLite, with the store
+// built both ways an app can build it.
+let server: PostgresServer | undefined;
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe.each<[string, Database]>([
+  ['PostgreSQL', postgres(() => server!)],
+  ['SQLite', sqlite],
+])('TypeOrmStore on %s', (_name, database) => {
+  let dataSource: DataSource;
+  beforeAll(async () => {
+    dataSource = await database.open({ entities: [SessionEntity] });
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+  });
+
+  describeStoreContract(`TypeOrmStore ({ dataSource }, ${database.driver})`, async () => {
+    await dataSource.getRepository(SessionEntity).clear();
+    const store = new TypeOrmStore({ dataSource });
+    return { store, close: () => store.close() };
+  });
+
+  describeStoreContract(`TypeOrmStore ({ repository }, ${database.driver})`, async () => {
+    await dataSource.getRepository(SessionEntity).clear();
+    const store = new TypeOrmStore({
+      repository: dataSource.getRepository(SessionEntity),
+      cleanupInterval: 0,
+    });
+    return { store, close: () => store.close() };
+  });
+});
