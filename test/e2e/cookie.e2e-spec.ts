@@ -118,6 +118,33 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
     expect(forged).not.toContain('Secure');
   });
 
+  it("with secure: 'auto' and no proxy option, follows Express's trust proxy setting", async () => {
+    if (platform !== 'express') return;
+    const t = await startApp({}, [SessionController], {
+      platform,
+      configure: (app) =>
+        (app as unknown as { set(name: string, value: unknown): void }).set('trust proxy', true),
+    });
+    apps.push(t);
+    const line = setCookies(
+      await t.http().post('/set').set('X-Forwarded-Proto', 'https').send({ a: 1 }),
+    )['connect.sid']!;
+    expect(line).toContain('; Secure');
+    const untrusting = await start();
+    const plain = setCookies(
+      await untrusting.http().post('/set').set('X-Forwarded-Proto', 'https').send({ a: 1 }),
+    )['connect.sid']!;
+    expect(plain).not.toContain('Secure');
+  });
+
+  it('a fixed expires option gives every session that expiry', async () => {
+    const expires = new Date(Date.now() + 3 * 86_400_000);
+    expires.setMilliseconds(0);
+    const t = await start({ cookie: { expires } });
+    const line = setCookies(await t.http().post('/set').send({ a: 1 }))['connect.sid']!;
+    expect(line).toContain(`; Expires=${expires.toUTCString()}`);
+  });
+
   it('secure: false never marks the cookie Secure', async () => {
     const t = await start({ proxy: true, cookie: { secure: false } });
     const line = setCookies(

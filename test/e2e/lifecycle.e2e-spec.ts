@@ -95,6 +95,19 @@ describe.each(PLATFORMS)('session methods (%s)', (platform) => {
     expect((await browser.get('/read')).body.data).toEqual({ viaCallback: true });
   });
 
+  it('reload, touch and destroy call back too', async () => {
+    const browser = t.browser();
+    const { id } = (await browser.post('/set').send({ kept: 1 })).body as { id: string };
+    const res = await browser.post('/callbacks-rest').expect(200);
+    expect(res.body).toEqual({
+      reload: 'ok',
+      dataAfterReload: { kept: 1 },
+      touch: 'ok',
+      destroy: 'ok',
+    });
+    expect(await store.inner.get(id)).toBeNull();
+  });
+
   it('SessionService acts on the current request’s session without being handed it', async () => {
     const browser = t.browser();
     await browser.post('/set').send({ old: true }).expect(200);

@@ -145,6 +145,21 @@ export class SessionController {
     return { first, second: req.sessionID, id: req.session.id };
   }
 
+  /** reload, touch and destroy in their callback forms. */
+  @Post('callbacks-rest')
+  @HttpCode(200)
+  async callbacksRest(@Req() req: { session: Session<Data> }) {
+    const session = req.session;
+    const call = (method: 'reload' | 'touch' | 'destroy') =>
+      new Promise<string>((resolve) => session[method]((err) => resolve(err ? String(err) : 'ok')));
+    session.scratch = 'dropped by reload';
+    const reload = await call('reload');
+    const dataAfterReload = { ...session };
+    const touch = await call('touch');
+    const destroy = await call('destroy');
+    return { reload, dataAfterReload, touch, destroy };
+  }
+
   /** Uses SessionService without passing the session. */
   @Post('service')
   @HttpCode(200)
