@@ -1,9 +1,12 @@
-// Nest 12 ships ES modules only; Jest's CommonJS loader needs them transformed too,
-// so @nestjs/* in node_modules goes through swc like our own sources.
+// Nest 12 ships ES modules only; Jest's CommonJS loader needs them transformed too, so
+// @nestjs/* in node_modules goes through swc like our own sources. So do the ES-only packages
+// Mercurius loads: content-disposition (through @fastify/static) and quick-lru.
 const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest'] },
-  transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs/|@fastify/static/node_modules/content-disposition/|content-disposition/|mercurius/|quick-lru/))',
+  ],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
 };
 

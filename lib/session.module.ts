@@ -1,7 +1,7 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { bridgeFastify, type FastifyInstanceLike } from './http/fastify-bridge';
-import { ALL_ROUTES, SESSION_OPTIONS, SESSION_STORE } from './session.constants';
+import { ALL_ROUTES, SESSION_ENGINE, SESSION_OPTIONS, SESSION_STORE } from './session.constants';
 import { SessionMiddleware } from './session.middleware';
 import { ConfigurableModuleClass } from './session.module-definition';
 import { sessionProviders } from './session.providers';
@@ -28,7 +28,7 @@ import { SessionService } from './session.service';
  */
 @Module({
   providers: [...sessionProviders, SessionService],
-  exports: [SESSION_OPTIONS, SESSION_STORE, SessionService],
+  exports: [SESSION_OPTIONS, SESSION_STORE, SESSION_ENGINE, SessionService],
 })
 export class SessionModule extends ConfigurableModuleClass implements NestModule {
   constructor(private readonly adapterHost: HttpAdapterHost) {

@@ -91,6 +91,24 @@ describe('the built package', () => {
     expect(result.loaded).toEqual([]);
   });
 
+  it.each([
+    ['redis', ['RedisStore'], []],
+    ['typeorm', ['CreateSessionsTable', 'SessionEntity', 'TypeOrmStore'], ['typeorm']],
+    ['websocket', ['SessionGateway', 'WsSessionGuard', 'getSocketSession'], ['@nestjs/websockets']],
+  ])(
+    'the %s entry exports its store or helpers, loading only its own peer',
+    (entry, names, peers) => {
+      const result = run(`
+      require('reflect-metadata');
+      ${loadedPackages}
+      const api = require('@tessera/session/${entry}');
+      report({ exports: Object.keys(api) });
+    `) as { exports: string[]; loaded: string[] };
+      expect(result.exports).toEqual(expect.arrayContaining(names));
+      expect(result.loaded).toEqual(peers);
+    },
+  );
+
   it('import() of the root entry works from ES modules too', () => {
     const result = run(`
       require('reflect-metadata');
