@@ -252,9 +252,13 @@ export class RequestSession implements SessionOwner {
   /** Whether `touchAfter` has passed since the session's expiry was last set in the store. */
   private touchDue(): boolean {
     const stored = this.state.base?.cookie;
-    if (!stored?.expires || stored.originalMaxAge === null) return true;
-    const lastSet = new Date(stored.expires).getTime() - stored.originalMaxAge;
-    return Date.now() - lastSet >= this.engine.options.touchAfter;
+    let lastSet: number | undefined;
+    if (stored?.expires && typeof stored.originalMaxAge === 'number') {
+      lastSet = new Date(stored.expires).getTime() - stored.originalMaxAge;
+    } else if (typeof stored?.touchedAt === 'number') {
+      lastSet = stored.touchedAt;
+    }
+    return lastSet === undefined || Date.now() - lastSet >= this.engine.options.touchAfter;
   }
 
   /** Writes the session: `set` for a new one, `patch` with just the changes for a stored one. */
@@ -284,6 +288,8 @@ export class RequestSession implements SessionOwner {
 
   private toStored(): StoredSession {
     const stored: StoredSession = { cookie: this.state.cookie.toJSON() };
+    // A browser-session cookie has no expiry to tell when the store last extended the session.
+    if (!stored.cookie.expires) stored.cookie.touchedAt = Date.now();
     for (const key of Object.keys(this.session)) {
       const value = (this.session as unknown as Record<string, unknown>)[key];
       if (value !== undefined) stored[key] = value;

@@ -17,6 +17,12 @@ export interface StoredCookie {
   sameSite?: boolean | 'lax' | 'strict' | 'none';
   partitioned?: boolean;
   priority?: 'low' | 'medium' | 'high';
+  /**
+   * Tessera's own, for a browser-session cookie only (no `expires`): when the session was last
+   * written or touched (ms since the epoch), so that `touchAfter` can throttle its touches too.
+   * express-session ignores it.
+   */
+  touchedAt?: number;
 }
 
 /** A session as a store keeps it. */

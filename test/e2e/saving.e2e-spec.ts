@@ -119,6 +119,18 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
     expect(store.calls.map((c) => c.op)).toEqual(['get']);
   });
 
+  it('touchAfter throttles the touches of a browser-session cookie’s session too', async () => {
+    const app = await start({ touchAfter: 1_000, cookie: { maxAge: null } });
+    const browser = app.browser();
+    await browser.post('/set').send({ a: 1 }).expect(200);
+    store.reset();
+    await browser.get('/read').expect(200);
+    expect(store.calls.map((c) => c.op)).toEqual(['get']);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await browser.get('/read').expect(200);
+    expect(store.count('touch')).toBe(1);
+  });
+
   it('touchAfter: 0 extends the expiry on every request', async () => {
     const app = await start({ touchAfter: 0 });
     const browser = app.browser();
