@@ -48,7 +48,11 @@ export class AppController {
   @Get('me')
   @Header('Content-Type', 'text/html; charset=utf-8')
   me(@Session() session: Session) {
-    const data = JSON.stringify({ id: session.id, data: { ...session }, cookie: session.cookie }, null, 2);
+    const data = JSON.stringify(
+      { id: session.id, data: { ...session }, cookie: session.cookie },
+      null,
+      2,
+    );
     return `<pre>${escape(data)}</pre>${this.nav(session)}`;
   }
 
