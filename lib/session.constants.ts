@@ -12,6 +12,3 @@ export const SESSION_STORE = Symbol('session:store');
 
 /** The core engine the middleware and `SessionService` share. Internal. */
 export const SESSION_ENGINE = Symbol('session:engine');
-
-/** The route every request passes through; `'*'` alone makes Nest 11+ warn under a global prefix. */
-export const ALL_ROUTES = '{*path}';

@@ -1,8 +1,9 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Inject, Module, type NestModule } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { SessionEngine } from './core/session-engine';
 import { bridgeFastify, type FastifyInstanceLike } from './http/fastify-bridge';
-import { ALL_ROUTES, SESSION_ENGINE, SESSION_OPTIONS, SESSION_STORE } from './session.constants';
-import { SessionMiddleware } from './session.middleware';
+import { createSessionHandler } from './http/session.handler';
+import { SESSION_ENGINE, SESSION_OPTIONS, SESSION_STORE } from './session.constants';
 import { ConfigurableModuleClass } from './session.module-definition';
 import { sessionProviders } from './session.providers';
 import { SessionService } from './session.service';
@@ -31,15 +32,30 @@ import { SessionService } from './session.service';
   exports: [SESSION_OPTIONS, SESSION_STORE, SESSION_ENGINE, SessionService],
 })
 export class SessionModule extends ConfigurableModuleClass implements NestModule {
-  constructor(private readonly adapterHost: HttpAdapterHost) {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(SESSION_ENGINE) private readonly engine: SessionEngine,
+  ) {
     super();
   }
 
-  configure(consumer: MiddlewareConsumer): void {
+  /**
+   * Mounts the session middleware straight on the platform, for every path (the `ignore` list
+   * is the handler's own business). Nest calls this while it registers the modules, before it
+   * mounts the middleware of the app's modules, so those run after it and find `req.session`.
+   * Mounting it through Nest's `MiddlewareConsumer` would add a route match and a wrapper to
+   * every request for nothing: the handler takes every path.
+   */
+  configure(): void {
     const adapter = this.adapterHost.httpAdapter;
-    if (adapter?.getType() === 'fastify') bridgeFastify(adapter.getInstance<FastifyInstanceLike>());
-    // As a global module, Nest mounts this before the middleware of the app's own modules,
-    // so passport.session() and the like find req.session.
-    consumer.apply(SessionMiddleware).forRoutes(ALL_ROUTES);
+    if (!adapter) return;
+    const handler = createSessionHandler(this.engine);
+    if (adapter.getType() === 'fastify') {
+      const instance = adapter.getInstance<FastifyInstanceLike>();
+      bridgeFastify(instance);
+      instance.use(handler);
+    } else {
+      adapter.use(handler);
+    }
   }
 }

@@ -118,7 +118,7 @@ export class RequestSession implements SessionOwner {
   private wrote = false;
 
   constructor(
-    private readonly engine: SessionEngine,
+    readonly engine: SessionEngine,
     readonly req: IncomingMessage,
     private readonly secure: boolean,
     /** The verified cookie the request carried, if any. */

@@ -1,8 +1,12 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestContext } from '../core/request-context';
 
 /** The little of a Fastify instance the bridge uses (Fastify itself is never imported). */
 export interface FastifyInstanceLike {
+  /** middie's, which Nest registers when it creates the app. */
+  use(
+    handler: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void,
+  ): unknown;
   hasRequestDecorator(name: string): boolean;
   decorateRequest(
     name: string,

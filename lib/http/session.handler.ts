@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { readCookie } from '../core/cookie';
 import { requestContext } from '../core/request-context';
-import type { RequestSession, SessionEngine, VerifiedCookie } from '../core/session-engine';
+import type { RequestSession, SessionEngine } from '../core/session-engine';
 import { SessionUnavailableError } from '../exceptions/session-store.error';
 import { holdResponse, replyError } from './response-hold';
 
@@ -14,8 +14,28 @@ export interface SessionRequestFields {
 
 type Next = (err?: unknown) => void;
 
-/** The request's sessions, for `SessionService` and the decorator. */
+/** The request's sessions, once made. */
 const REQUEST_SESSION = Symbol('tessera:request-session');
+/** How to make them on first read (a request without a cookie), or why they cannot be made. */
+const PENDING = Symbol('tessera:pending');
+
+/** What every request of one app shares: made once, so a request allocates nothing for it. */
+interface HandlerContext {
+  readonly engine: SessionEngine;
+  secureFor(req: IncomingMessage): boolean;
+}
+
+interface Pending {
+  readonly context: HandlerContext;
+  readonly res: ServerResponse;
+  /** The store failure that kept the session from loading. */
+  readonly failure?: unknown;
+}
+
+type SessionRequest = IncomingMessage & {
+  [REQUEST_SESSION]?: RequestSession;
+  [PENDING]?: Pending;
+};
 
 /**
  * The session middleware on raw Node objects, so it serves Express and Fastify alike:
@@ -27,107 +47,109 @@ const REQUEST_SESSION = Symbol('tessera:request-session');
  */
 export function createSessionHandler(engine: SessionEngine) {
   const { options, logger } = engine;
-  const secureFor = (req: IncomingMessage): boolean =>
-    options.cookie.secure === 'auto' ? isSecure(req, options.proxy) : options.cookie.secure;
-
-  const attach = (req: IncomingMessage, res: ServerResponse, request: RequestSession): void => {
-    Object.defineProperty(req, REQUEST_SESSION, { value: request, configurable: true });
-    Object.defineProperty(req, 'session', {
-      value: request.session,
-      writable: true,
-      configurable: true,
-      enumerable: true,
-    });
-    Object.defineProperty(req, 'sessionID', {
-      get: () => request.session.id,
-      set(value) {
-        Object.defineProperty(req, 'sessionID', {
-          value,
-          writable: true,
-          configurable: true,
-          enumerable: true,
-        });
-      },
-      configurable: true,
-      enumerable: true,
-    });
-    holdResponse(
-      res,
-      () => request.commit(),
-      (err) => {
-        const status = (err as { statusCode?: number }).statusCode ?? 500;
-        logger.error(
-          `Could not commit the session: ${(err as Error).message}`,
-          (err as Error).stack,
-        );
-        replyError(res, status, status === 503 ? 'Service Unavailable' : 'Internal Server Error');
-      },
-    );
+  const context: HandlerContext = {
+    engine,
+    secureFor: (req) =>
+      options.cookie.secure === 'auto' ? isSecure(req, options.proxy) : options.cookie.secure,
   };
 
-  const attachLazily = (
-    req: IncomingMessage,
-    res: ServerResponse,
-    cookie?: VerifiedCookie,
-  ): void => {
-    const create = () => {
-      const request = engine.fresh(req, secureFor(req), cookie);
-      attach(req, res, request);
-      return request;
-    };
-    Object.defineProperty(req, 'session', {
-      get: () => create().session,
-      set(value) {
-        create();
-        (req as SessionRequestFields).session = value;
-      },
-      configurable: true,
-      enumerable: true,
-    });
-    Object.defineProperty(req, 'sessionID', {
-      get: () => create().session.id,
-      configurable: true,
-      enumerable: true,
-    });
-    Object.defineProperty(req, REQUEST_SESSION, { get: create, configurable: true });
-  };
-
-  const attachUnavailable = (req: IncomingMessage, cause: unknown): void => {
-    const fail = (): never => {
-      throw new SessionUnavailableError('get', cause, 'The session store is unavailable');
-    };
-    Object.defineProperty(req, 'session', { get: fail, configurable: true, enumerable: true });
-    Object.defineProperty(req, 'sessionID', { get: fail, configurable: true, enumerable: true });
-    Object.defineProperty(req, REQUEST_SESSION, { get: fail, configurable: true });
-  };
-
-  return function sessionMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
+  return function sessionMiddleware(raw: IncomingMessage, res: ServerResponse, next: Next): void {
+    const req = raw as SessionRequest;
     // Already done for this request (the middleware mounted twice): do nothing twice.
-    if (Object.prototype.hasOwnProperty.call(req, REQUEST_SESSION)) return next();
+    if (req[REQUEST_SESSION] !== undefined || req[PENDING] !== undefined) return next();
     if (engine.isIgnored(pathnameOf(req))) return next();
     const cookie = engine.verify(readCookie(req.headers.cookie, options.name));
     if (!cookie) {
-      attachLazily(req, res);
+      req[PENDING] = { context, res };
+      Object.defineProperty(req, 'session', LAZY_SESSION);
+      Object.defineProperty(req, 'sessionID', SESSION_ID);
       requestContext.run(req, next);
       return;
     }
-    engine.open(req, secureFor(req), cookie).then(
+    engine.open(req, context.secureFor(req), cookie).then(
       (request) => {
         attach(req, res, request);
         requestContext.run(req, next);
       },
       (err: Error) => {
         logger.error(`Could not load the session: ${err.message}`, err.stack);
-        attachUnavailable(req, err);
+        req[PENDING] = { context, res, failure: err };
+        Object.defineProperty(req, 'session', LAZY_SESSION);
+        Object.defineProperty(req, 'sessionID', SESSION_ID);
         requestContext.run(req, next);
       },
     );
   };
 }
 
-/** The request's sessions, if the middleware ran for it (throws when its store was down). */
-export function requestSessionOf(req: unknown): RequestSession | undefined {
-  return (req as Record<symbol, RequestSession | undefined> | undefined)?.[REQUEST_SESSION];
+// The accessors are the same functions for every request, so V8 gives every request object the
+// same hidden class: per-request closures here would make a new one each time.
+const LAZY_SESSION: PropertyDescriptor = {
+  get(this: SessionRequest) {
+    return materialize(this).session;
+  },
+  set(this: SessionRequest, value: unknown) {
+    materialize(this);
+    Object.defineProperty(this, 'session', {
+      value,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+  },
+  configurable: true,
+  enumerable: true,
+};
+
+const SESSION_ID: PropertyDescriptor = {
+  get(this: SessionRequest) {
+    return (this[REQUEST_SESSION] ?? materialize(this)).session.id;
+  },
+  set(this: SessionRequest, value: unknown) {
+    Object.defineProperty(this, 'sessionID', {
+      value,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+  },
+  configurable: true,
+  enumerable: true,
+};
+
+/** Makes a lazy request's sessions on first read. */
+function materialize(req: SessionRequest): RequestSession {
+  const done = req[REQUEST_SESSION];
+  if (done) return done;
+  const pending = req[PENDING]!;
+  if (pending.failure !== undefined) {
+    throw new SessionUnavailableError('get', pending.failure, 'The session store is unavailable');
+  }
+  const request = pending.context.engine.fresh(req, pending.context.secureFor(req));
+  attach(req, pending.res, request);
+  return request;
+}
+
+/** Puts a request's sessions on it, and holds its response until they are committed. */
+function attach(req: SessionRequest, res: ServerResponse, request: RequestSession): void {
+  req[REQUEST_SESSION] = request;
+  Object.defineProperty(req, 'session', {
+    value: request.session,
+    writable: true,
+    configurable: true,
+    enumerable: true,
+  });
+  Object.defineProperty(req, 'sessionID', SESSION_ID);
+  const { logger } = request.engine;
+  holdResponse(
+    res,
+    () => request.commit(),
+    (err) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 500;
+      logger.error(`Could not commit the session: ${(err as Error).message}`, (err as Error).stack);
+      replyError(res, status, status === 503 ? 'Service Unavailable' : 'Internal Server Error');
+    },
+  );
 }
 
 function pathnameOf(req: IncomingMessage): string {
