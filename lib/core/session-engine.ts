@@ -61,7 +61,7 @@ export class SessionEngine {
 
   /** A request's sessions, with a new, empty session. */
   fresh(req: IncomingMessage, secure: boolean, cookie?: VerifiedCookie): RequestSession {
-    return new RequestSession(this, req, secure, cookie);
+    return new RequestSession(this, req, secure, cookie, this.fingerprintOf(req), null);
   }
 
   /**
@@ -74,12 +74,13 @@ export class SessionEngine {
     secure: boolean,
     cookie: VerifiedCookie,
   ): Promise<RequestSession> {
-    const request = new RequestSession(this, req, secure, cookie);
     const record = await this.gateway.get(cookie.id);
-    if (record !== null && this.usable(record, cookie.id) && request.fingerprintMatches(record)) {
-      request.hydrate(record);
-    }
-    return request;
+    const fingerprint = this.fingerprintOf(req);
+    const live =
+      record !== null &&
+      this.usable(record, cookie.id) &&
+      (fingerprint === undefined || record[FINGERPRINT_KEY] === fingerprint);
+    return new RequestSession(this, req, secure, cookie, fingerprint, live ? record : null);
   }
 
   fingerprintOf(req: IncomingMessage): string | undefined {
@@ -123,38 +124,43 @@ export class RequestSession implements SessionOwner {
     private readonly secure: boolean,
     /** The verified cookie the request carried, if any. */
     readonly cookie: VerifiedCookie | undefined,
+    fingerprint: string | undefined,
+    /** The stored record the cookie names, when it is live: the session starts from it. */
+    record: StoredSession | null,
   ) {
     this.state = {
       owner: this,
       id: undefined,
       makeId: () => engine.options.genid(req),
-      cookie: this.newCookie(),
+      cookie: record ? this.storedCookie(record) : this.newCookie(),
       isNew: true,
       destroyed: false,
       base: null,
       snapshot: new Map(),
-      fingerprint: engine.fingerprintOf(req),
+      fingerprint,
       touchRequested: false,
     };
     this.session = new SessionObject(this.state);
+    if (record) this.fill(record, cookie!.id);
   }
 
   get destroyed(): boolean {
     return this.state.destroyed;
   }
 
-  fingerprintMatches(record: StoredSession): boolean {
-    return (
-      this.state.fingerprint === undefined || record[FINGERPRINT_KEY] === this.state.fingerprint
-    );
-  }
-
-  /** Fills the session from a stored record (first load, or reload). */
-  hydrate(record: StoredSession, id = this.cookie?.id): void {
+  /** Refills the session from the store's record (reload). */
+  private hydrate(record: StoredSession, id: string): void {
     const { state, session } = this;
     for (const key of Object.keys(session))
       delete (session as unknown as Record<string, unknown>)[key];
     state.snapshot.clear();
+    state.cookie = this.storedCookie(record);
+    this.fill(record, id);
+  }
+
+  /** Puts a stored record's data on the (empty) session, and remembers it as the base. */
+  private fill(record: StoredSession, id: string): void {
+    const { state, session } = this;
     for (const key of Object.keys(record)) {
       if (RESERVED_KEYS.has(key) || key === FINGERPRINT_KEY) continue;
       const value = record[key];
@@ -164,10 +170,10 @@ export class RequestSession implements SessionOwner {
     state.id = id;
     state.isNew = false;
     state.base = record;
-    state.cookie = new SessionCookie(
-      { ...this.engine.options.cookie, ...record.cookie },
-      this.secure,
-    );
+  }
+
+  private storedCookie(record: StoredSession): SessionCookie {
+    return new SessionCookie({ ...this.engine.options.cookie, ...record.cookie }, this.secure);
   }
 
   async regenerate(): Promise<void> {
