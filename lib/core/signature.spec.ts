@@ -33,6 +33,10 @@ describe('CookieSigner', () => {
     ['an empty id', `s:.${cookieSignature.sign('', 'new').slice(1)}`],
     ['a truncated signature', `s:${cookieSignature.sign('abc', 'new')}`.slice(0, -1)],
     ['a longer signature', `s:${cookieSignature.sign('abc', 'new')}A`],
+    [
+      'the URL-safe alphabet',
+      `s:${cookieSignature.sign('x', 'new').replace(/\+/g, '-').replace(/\//g, '_')}`,
+    ],
     ['an id with a dot moved', `s:ab.c${cookieSignature.sign('abc', 'new').slice(3)}`],
   ])('rejects %s', (_name, value) => {
     expect(signer.verify(value)).toBeUndefined();

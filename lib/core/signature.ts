@@ -26,13 +26,17 @@ export class CookieSigner {
     if (!value.startsWith('s:')) return undefined;
     const dot = value.lastIndexOf('.');
     if (dot <= 2) return undefined;
+    const signature = value.slice(dot + 1);
+    // 32 bytes in unpadded base64 are 43 characters: anything else is not our signature.
+    if (signature.length !== 43) return undefined;
+    const given = Buffer.from(signature, 'base64');
+    if (given.length !== 32) return undefined;
     const id = value.slice(2, dot);
-    const given = Buffer.from(value.slice(dot + 1), 'utf8');
     for (let i = 0; i < this.keys.length; i++) {
-      const expected = Buffer.from(mac(this.keys[i]!, id), 'utf8');
-      // Equal lengths first: timingSafeEqual throws otherwise, and a signature's length is public.
-      if (expected.length === given.length && timingSafeEqual(expected, given)) {
-        return { id, secretIndex: i };
+      if (timingSafeEqual(createHmac('sha256', this.keys[i]!).update(id).digest(), given)) {
+        // base64 decoding forgives other alphabets and stray bits: take the canonical text only,
+        // as express-session's string comparison does.
+        return given.toString('base64').startsWith(signature) ? { id, secretIndex: i } : undefined;
       }
     }
     return undefined;

@@ -2,6 +2,9 @@ import { SessionStoreError } from '../exceptions/session-store.error';
 import type { SessionStore } from '../stores/session-store.interface';
 import { applyChange, type SessionChange, type StoredSession } from './stored-session';
 
+/** Marks a store whose methods all return Promises, so the gateway passes them no callback. */
+export const PROMISE_STORE = Symbol.for('tessera:promise-store');
+
 type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'patch';
 
 /**
@@ -11,10 +14,15 @@ type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'patch';
  * re-read + merge + `set`, `touch` as a `patch` of the cookie alone.
  */
 export class StoreGateway {
+  /** The store's methods return Promises: no callback to pass, no extra promise to chain. */
+  private readonly promiseStyle: boolean;
+
   constructor(
     readonly store: SessionStore,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.promiseStyle = (store as { [PROMISE_STORE]?: boolean })[PROMISE_STORE] === true;
+  }
 
   get(sid: string): Promise<StoredSession | null> {
     return this.call<StoredSession | null | undefined>('get', [sid]).then((value) => value ?? null);
@@ -71,7 +79,9 @@ export class StoreGateway {
       );
       try {
         const fn = this.store[method] as (...a: unknown[]) => unknown;
-        const returned = fn.call(this.store, ...args, settle);
+        const returned = this.promiseStyle
+          ? fn.apply(this.store, args)
+          : fn.call(this.store, ...args, settle);
         if (returned && typeof (returned as Promise<T>).then === 'function') {
           (returned as Promise<T>).then(
             (value) => settle(null, value),

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { PROMISE_STORE } from '../core/store-gateway';
 
 interface ExpressSessionStore {
   prototype: {
@@ -16,6 +17,9 @@ interface ExpressSessionStore {
  * an app that does not use it never loads it.
  */
 export abstract class ConnectCompatibleStore extends EventEmitter {
+  /** Tells Tessera's core that every method returns a Promise: it need not pass a callback. */
+  readonly [PROMISE_STORE] = true;
+
   /** For express-session: builds its session object from a stored record. */
   createSession(req: unknown, session: unknown): unknown {
     return expressSessionStore().prototype.createSession.call(this, req, session);
