@@ -90,12 +90,7 @@ const LAZY_SESSION: PropertyDescriptor = {
   },
   set(this: SessionRequest, value: unknown) {
     materialize(this);
-    Object.defineProperty(this, 'session', {
-      value,
-      writable: true,
-      configurable: true,
-      enumerable: true,
-    });
+    defineValue(this, 'session', value);
   },
   configurable: true,
   enumerable: true,
@@ -106,16 +101,16 @@ const SESSION_ID: PropertyDescriptor = {
     return (this[REQUEST_SESSION] ?? materialize(this)).session.id;
   },
   set(this: SessionRequest, value: unknown) {
-    Object.defineProperty(this, 'sessionID', {
-      value,
-      writable: true,
-      configurable: true,
-      enumerable: true,
-    });
+    defineValue(this, 'sessionID', value);
   },
   configurable: true,
   enumerable: true,
 };
+
+/** Replaces an accessor with a plain property, as an assignment to an ordinary field behaves. */
+function defineValue(req: SessionRequest, name: 'session' | 'sessionID', value: unknown): void {
+  Object.defineProperty(req, name, { value, writable: true, configurable: true, enumerable: true });
+}
 
 /** Makes a lazy request's sessions on first read. */
 function materialize(req: SessionRequest): RequestSession {
@@ -133,12 +128,7 @@ function materialize(req: SessionRequest): RequestSession {
 /** Puts a request's sessions on it, and holds its response until they are committed. */
 function attach(req: SessionRequest, res: ServerResponse, request: RequestSession): void {
   req[REQUEST_SESSION] = request;
-  Object.defineProperty(req, 'session', {
-    value: request.session,
-    writable: true,
-    configurable: true,
-    enumerable: true,
-  });
+  defineValue(req, 'session', request.session);
   Object.defineProperty(req, 'sessionID', SESSION_ID);
   const { logger } = request.engine;
   holdResponse(
