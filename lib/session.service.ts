@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { requestContext } from './core/request-context';
+import { currentRequest } from './core/request-context';
 import type { SessionObject } from './core/session';
 import type { Session } from './decorators/session.decorator';
 import { SessionContextError } from './exceptions/session-context.error';
@@ -26,7 +26,7 @@ import { SessionContextError } from './exceptions/session-context.error';
 export class SessionService {
   /** The current request's session, or `undefined` outside a request or on an ignored path. */
   current<T extends object = object>(): Session<T> | undefined {
-    const req = requestContext.getStore() as { session?: Session<T> } | undefined;
+    const req = currentRequest() as { session?: Session<T> } | undefined;
     return req?.session;
   }
 

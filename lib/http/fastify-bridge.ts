@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { requestContext } from '../core/request-context';
+import { runInRequest } from '../core/request-context';
 
 /** The little of a Fastify instance the bridge uses (Fastify itself is never imported). */
 export interface FastifyInstanceLike {
@@ -44,6 +44,6 @@ export function bridgeFastify(instance: FastifyInstanceLike): void {
     });
   }
   instance.addHook('preHandler', (request, _reply, done) => {
-    requestContext.run(request.raw, done);
+    runInRequest(request.raw, done);
   });
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { readCookie } from '../core/cookie';
-import { requestContext } from '../core/request-context';
+import { runInRequest } from '../core/request-context';
 import type { RequestSession, SessionEngine } from '../core/session-engine';
 import { SessionUnavailableError } from '../exceptions/session-store.error';
 import { holdResponse, replyError } from './response-hold';
@@ -63,20 +63,20 @@ export function createSessionHandler(engine: SessionEngine) {
       req[PENDING] = { context, res };
       Object.defineProperty(req, 'session', LAZY_SESSION);
       Object.defineProperty(req, 'sessionID', SESSION_ID);
-      requestContext.run(req, next);
+      runInRequest(req, next);
       return;
     }
     engine.open(req, context.secureFor(req), cookie).then(
       (request) => {
         attach(req, res, request);
-        requestContext.run(req, next);
+        runInRequest(req, next);
       },
       (err: Error) => {
         logger.error(`Could not load the session: ${err.message}`, err.stack);
         req[PENDING] = { context, res, failure: err };
         Object.defineProperty(req, 'session', LAZY_SESSION);
         Object.defineProperty(req, 'sessionID', SESSION_ID);
-        requestContext.run(req, next);
+        runInRequest(req, next);
       },
     );
   };

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { catchError, throwError, type Observable } from 'rxjs';
-import { requestContext } from '../core/request-context';
+import { runInRequest } from '../core/request-context';
 import type { SessionEngine } from '../core/session-engine';
 import { SessionStoreError } from '../exceptions/session-store.error';
 import { SESSION_ENGINE } from '../session.constants';
@@ -27,7 +27,7 @@ export class WsSessionInterceptor implements NestInterceptor {
     if (context.getType() !== 'ws') return next.handle();
     const req = handshakeOf(context.switchToWs().getClient<unknown>());
     // handle() binds the handler to the async context it is called in.
-    const handled = req ? requestContext.run(req, () => next.handle()) : next.handle();
+    const handled = req ? runInRequest(req, () => next.handle()) : next.handle();
     return handled.pipe(
       catchError((err: unknown) => {
         if (!(err instanceof SessionStoreError)) return throwError(() => err);
