@@ -60,8 +60,8 @@ export class SessionEngine {
   }
 
   /** A request's sessions, with a new, empty session. */
-  fresh(req: IncomingMessage, secure: boolean, cookie?: VerifiedCookie): RequestSession {
-    return new RequestSession(this, req, secure, cookie, this.fingerprintOf(req), null);
+  fresh(req: IncomingMessage, secure: boolean): RequestSession {
+    return new RequestSession(this, req, secure, undefined, this.fingerprintOf(req), null);
   }
 
   /**
@@ -142,10 +142,6 @@ export class RequestSession implements SessionOwner {
     };
     this.session = new SessionObject(this.state);
     if (record) this.fill(record, cookie!.id);
-  }
-
-  get destroyed(): boolean {
-    return this.state.destroyed;
   }
 
   /** Refills the session from the store's record (reload). */

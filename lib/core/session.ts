@@ -115,8 +115,3 @@ export class SessionObject {
     return this;
   }
 }
-
-/** The data keys of a session: its own enumerable properties. */
-export function dataKeys(session: SessionObject): string[] {
-  return Object.keys(session);
-}

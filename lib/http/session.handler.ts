@@ -6,12 +6,6 @@ import type { RequestSession, SessionEngine } from '../core/session-engine';
 import { SessionUnavailableError } from '../exceptions/session-store.error';
 import { holdResponse, replyError } from './response-hold';
 
-/** What the middleware adds to a request. */
-export interface SessionRequestFields {
-  session?: unknown;
-  sessionID?: string;
-}
-
 type Next = (err?: unknown) => void;
 
 /** The request's sessions, once made. */

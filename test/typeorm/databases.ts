@@ -1,6 +1,6 @@
 import type { DataSource, DataSourceOptions, Logger } from 'typeorm';
 import { DataSource as TypeOrmDataSource } from 'typeorm';
-import type { PostgresServer } from '../support/postgres';
+import { startPostgres, type PostgresServer } from '../support/postgres';
 
 /** A TypeORM logger that keeps every statement sent, so tests can count them. */
 export class StatementLog implements Logger {
@@ -78,3 +78,21 @@ export const sqlite: Database = {
 };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Both databases, for `describe.each`: starts a throwaway PostgreSQL for the calling test file
+ * (stopped after it) and gives it with SQLite.
+ */
+export function bothDatabases(): [string, Database][] {
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return [
+    ['PostgreSQL', postgres(() => server!)],
+    ['SQLite', sqlite],
+  ];
+}

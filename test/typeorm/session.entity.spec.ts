@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { Column, Entity, Index, type DataSource } from 'typeorm';
 import { CreateSessionsTable, SessionEntity, TypeOrmStore } from '../../lib/typeorm';
 import { storedSession } from '../stores/store-contract';
-import { startPostgres, type PostgresServer } from '../support/postgres';
-import { postgres, sqlite, type Database } from './databases';
+import { bothDatabases, sqlite } from './databases';
 
 /** The documented way to add a column: a subclass with its own @Entity (concrete inheritance). */
 @Entity('app_sessions')
@@ -16,18 +15,7 @@ class AppSession extends SessionEntity {
   userId!: string | null;
 }
 
-let server: PostgresServer | undefined;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-describe.each<[string, Database]>([
-  ['PostgreSQL', postgres(() => server!)],
-  ['SQLite', sqlite],
-])('SessionEntity on %s', (_name, database) => {
+describe.each(bothDatabases())('SessionEntity on %s', (_name, database) => {
   let dataSource: DataSource | undefined;
   afterEach(async () => {
     await dataSource?.destroy();

@@ -2,23 +2,11 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { SessionEntity, TypeOrmStore } from '../../lib/typeorm';
 import { describeStoreContract } from '../stores/store-contract';
-import { startPostgres, type PostgresServer } from '../support/postgres';
-import { postgres, sqlite, type Database } from './databases';
+import { bothDatabases } from './databases';
 
 // The store contract every Tessera store keeps, on real PostgreSQL and SQLite, with the store
 // built both ways an app can build it.
-let server: PostgresServer | undefined;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-describe.each<[string, Database]>([
-  ['PostgreSQL', postgres(() => server!)],
-  ['SQLite', sqlite],
-])('TypeOrmStore on %s', (_name, database) => {
+describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
   let dataSource: DataSource;
   beforeAll(async () => {
     dataSource = await database.open({ entities: [SessionEntity] });

@@ -4,8 +4,7 @@ import { DataSource } from 'typeorm';
 import type { SessionChange, StoredSession } from '../../lib/core/stored-session';
 import { SessionEntity, TypeOrmStore } from '../../lib/typeorm';
 import { storedSession } from '../stores/store-contract';
-import { startPostgres, type PostgresServer } from '../support/postgres';
-import { postgres, sleep, sqlite, StatementLog, type Database } from './databases';
+import { bothDatabases, sleep, sqlite, StatementLog } from './databases';
 
 const sid = () => randomBytes(16).toString('base64url');
 const change = (
@@ -21,18 +20,7 @@ const dataOf = (record: StoredSession | null) => {
 /** Statements that would mean an explicit transaction. */
 const TRANSACTION = /^\s*(BEGIN|START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT)/i;
 
-let server: PostgresServer | undefined;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-describe.each<[string, Database]>([
-  ['PostgreSQL', postgres(() => server!)],
-  ['SQLite', sqlite],
-])('TypeOrmStore on %s', (_name, database) => {
+describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
   const log = new StatementLog();
   let dataSource: DataSource;
   let store: TypeOrmStore;
