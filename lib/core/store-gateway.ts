@@ -1,6 +1,6 @@
 import { SessionStoreError } from '../exceptions/session-store.error';
 import type { SessionStore } from '../stores/session-store.interface';
-import { applyChange, type SessionChange, type StoredSession } from './stored-session';
+import { applyChange, isExpired, type SessionChange, type StoredSession } from './stored-session';
 
 /** Marks a store whose methods all return Promises, so the gateway passes them no callback. */
 export const PROMISE_STORE = Symbol.for('tessera:promise-store');
@@ -11,7 +11,8 @@ type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'patch';
  * The core's only way to a store. Calls it in whichever style it speaks (a returned Promise or
  * a node-style callback, as connect stores do), bounds every call by `storeTimeout`, and turns
  * every failure into a `SessionStoreError`. Fills in what an older store lacks: `patch` as
- * re-read + merge + `set`, `touch` as a `patch` of the cookie alone.
+ * re-read + merge + `set`, `touch` as a `patch` of the cookie alone. `patch` and `touch` resolve
+ * `false` when the session was no longer stored, and then wrote nothing.
  */
 export class StoreGateway {
   /** The store's methods return Promises: no callback to pass, no extra promise to chain. */
@@ -36,11 +37,17 @@ export class StoreGateway {
     return this.call('destroy', [sid]);
   }
 
-  async patch(sid: string, change: SessionChange): Promise<void> {
-    if (typeof this.store.patch === 'function') return this.call('patch', [sid, change]);
+  async patch(sid: string, change: SessionChange): Promise<boolean> {
+    if (typeof this.store.patch === 'function') {
+      // `undefined` is a store that does not say: it applied the change or it would have failed.
+      return (await this.call<boolean | void>('patch', [sid, change])) !== false;
+    }
     // Narrows the window for a lost update to the time between these two calls.
     const current = await this.get(sid);
-    return this.set(sid, applyChange(current, change));
+    // A session destroyed or expired since the request loaded it stays gone.
+    if (!current || isExpired(current)) return false;
+    await this.set(sid, applyChange(current, change));
+    return true;
   }
 
   /**
@@ -48,9 +55,9 @@ export class StoreGateway {
    * new cookie with it, so the record's `cookie.expires` and the store's expiry agree; an older
    * store's `touch` may leave the record's cookie as it was, so the cookie is patched instead.
    */
-  touch(sid: string, session: StoredSession, base: StoredSession): Promise<void> {
+  async touch(sid: string, session: StoredSession, base: StoredSession): Promise<boolean> {
     if (typeof this.store.touch === 'function' && typeof this.store.patch === 'function') {
-      return this.call('touch', [sid, session]);
+      return (await this.call<boolean | void>('touch', [sid, session])) !== false;
     }
     return this.patch(sid, { set: { cookie: session.cookie }, unset: [], session, base });
   }

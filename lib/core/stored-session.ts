@@ -42,7 +42,7 @@ export interface SessionChange {
   readonly set: Readonly<Record<string, unknown>>;
   /** Keys this request deleted. */
   readonly unset: readonly string[];
-  /** The whole session as this request sees it: what to write when the record is gone. */
+  /** The whole session as this request sees it: the stores take its expiry from its cookie. */
   readonly session: StoredSession;
   /**
    * The record exactly as `get()` returned it for this request (same object), or `null` when the
@@ -52,12 +52,11 @@ export interface SessionChange {
   readonly base: StoredSession | null;
 }
 
-/** Applies `change` to `current` (the record now in the store) and returns the merged record. */
-export function applyChange(
-  current: StoredSession | null | undefined,
-  change: SessionChange,
-): StoredSession {
-  if (!current) return change.session;
+/**
+ * Applies `change` to `current` (the record now in the store) and returns the merged record.
+ * There is no merge without a record: a session that is gone stays gone (logout is final).
+ */
+export function applyChange(current: StoredSession, change: SessionChange): StoredSession {
   const merged: StoredSession = { ...current };
   for (const key of change.unset) delete merged[key];
   for (const key of Object.keys(change.set)) merged[key] = change.set[key];

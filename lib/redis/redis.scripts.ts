@@ -4,81 +4,125 @@ import type { SessionChange } from '../core/stored-session';
 // The Lua scripts RedisStore runs, each sent as EVALSHA and, when Redis has forgotten it (a
 // restart, SCRIPT FLUSH, a cluster node that never saw it), as EVAL once.
 
+/** The first word of the error a script answers for a key that does not hold a session. */
+export const NOT_A_SESSION = 'NOTSESSION';
+
 /**
- * Merges one request's change into the stored JSON text. Values are spliced in as the JSON text
- * Node wrote, and untouched values are copied byte for byte: decoding and re-encoding them with
- * cjson would turn `[]` into `{}`, round numbers to 14 digits and escape `/`.
- * KEYS[1] key; ARGV: px, whole session to write when the record is gone or bad ('' to write
- * nothing then), n, n × (key, key as JSON, value as JSON), unset keys.
+ * Merges one request's change into the stored JSON text, without decoding it: cjson refuses a
+ * lone surrogate (an emoji cut in two) and nesting deeper than 1000, and would turn `[]` into
+ * `{}`, round numbers to 14 digits and escape `/`. So the text is only scanned, to check that
+ * it is an object whose `cookie` is an object and to find each member; keys are matched on
+ * their JSON text (as `JSON.stringify` writes them), values are spliced in as the JSON text Node
+ * wrote, and untouched members are copied byte for byte.
+ * A missing key, or a record whose cookie says it expired, answers 0 and is left alone: a patch
+ * never creates a session. A key that holds no session answers a NOTSESSION error and is left
+ * alone too: not applied is never a success.
+ * KEYS[1] key; ARGV: px, now as an ISO date, n, n × (key as JSON, value as JSON), unset keys as
+ * JSON.
  */
 export const PATCH_LUA = String.raw`
 local s = redis.pcall('GET', KEYS[1])
-local out = ARGV[2]
-local ok, doc = false, nil
-if type(s) == 'string' then ok, doc = pcall(cjson.decode, s) end
-if ok and type(doc) == 'table' and type(doc.cookie) == 'table' then
-  local n, set, order, drop = tonumber(ARGV[3]), {}, {}, {}
-  for i = 0, n - 1 do
-    local k = ARGV[4 + i * 3]
-    set[k] = ARGV[5 + i * 3] .. ':' .. ARGV[6 + i * 3]
-    order[#order + 1] = k
+if not s then return 0 end
+local function bad(why) return redis.error_reply('NOTSESSION ' .. why) end
+if type(s) ~= 'string' then return bad('not a string key') end
+local byte, find, sub = string.byte, string.find, string.sub
+local function at(i) return i and byte(s, i) end
+local function ws(i) return find(s, '[^ \t\r\n]', i) end
+-- Each scanner takes where a token starts and answers where it ends (+1), or nil if malformed.
+local function str(i)
+  local j = i + 1
+  while true do
+    local q = find(s, '["\\]', j)
+    if not q then return nil end
+    if byte(s, q) == 92 then j = q + 2 else return q + 1 end
   end
-  for i = 4 + n * 3, #ARGV do drop[ARGV[i]] = true end
-  local function ws(i) return string.find(s, '[^ \t\r\n]', i) end
-  local function str(i)
-    local j = i + 1
-    while true do
-      local q = string.find(s, '["\\]', j)
-      if string.byte(s, q) == 92 then j = q + 2 else return q + 1 end
-    end
-  end
-  local function val(i)
-    local c = string.byte(s, i)
-    if c == 34 then return str(i) end
-    if c ~= 123 and c ~= 91 then return string.find(s, '[,}%]%s]', i) end
-    local depth, j = 0, i
-    while true do
-      local k = string.find(s, '[%[%]{}"]', j)
-      local b = string.byte(s, k)
-      if b == 34 then j = str(k) else
-        if b == 123 or b == 91 then depth = depth + 1 else depth = depth - 1 end
-        j = k + 1
-        if depth == 0 then return j end
-      end
-    end
-  end
-  local parts, at = {}, {}
-  local i = ws(ws(1) + 1)
-  while string.byte(s, i) == 34 do
-    local e = str(i)
-    local raw = string.sub(s, i, e - 1)
-    local k = string.find(raw, '\\', 1, true) and cjson.decode(raw) or string.sub(raw, 2, -2)
-    local v = ws(ws(e) + 1)
-    local ve = val(v)
-    local text = set[k] or raw .. ':' .. string.sub(s, v, ve - 1)
-    if not drop[k] then
-      if at[k] then parts[at[k]] = text else parts[#parts + 1] = text; at[k] = #parts end
-    end
-    i = ws(ve)
-    if string.byte(s, i) == 44 then i = ws(i + 1) end
-  end
-  for _, k in ipairs(order) do
-    if not at[k] then parts[#parts + 1] = set[k]; at[k] = #parts end
-  end
-  out = '{' .. table.concat(parts, ',') .. '}'
-elseif out == '' then
-  return 0
 end
-redis.call('SET', KEYS[1], out, 'PX', ARGV[1])
+local function val(i)
+  local c = at(i)
+  if c == 34 then return str(i) end
+  if c == 123 or c == 91 then
+    -- Iterative, brackets matched on a stack: any depth is fine.
+    local open, j = {}, i
+    repeat
+      local k = find(s, '[%[%]{}"]', j)
+      local b = at(k)
+      if b == 34 then j = str(k)
+      elseif b == 123 or b == 91 then open[#open + 1] = b + 2; j = k + 1
+      elseif b and b == open[#open] then open[#open] = nil; j = k + 1
+      else return nil end
+    until not j or #open == 0
+    return j
+  end
+  if not c then return nil end
+  local e = find(s, '[,}%]%s]', i) or #s + 1
+  local t = sub(s, i, e - 1)
+  if t == 'true' or t == 'false' or t == 'null' or find(t, '^%-?%d[%d%.eE%+%-]*$') then return e end
+end
+-- Calls each(key start, key end, value start, value end) for every member of the object at i.
+local function members(i, each)
+  if at(i) ~= 123 then return nil end
+  i = ws(i + 1)
+  if at(i) == 125 then return i + 1 end
+  while at(i) == 34 do
+    local ke = str(i)
+    local v = ke and ws(ke)
+    if at(v) ~= 58 then return nil end
+    v = ws(v + 1)
+    local ve = v and val(v)
+    if not ve then return nil end
+    each(i, ke, v, ve)
+    i = ws(ve)
+    if at(i) == 125 then return i + 1 end
+    if at(i) ~= 44 then return nil end
+    i = ws(i + 1)
+  end
+end
+local n, set, order, drop = tonumber(ARGV[3]), {}, {}, {}
+for i = 0, n - 1 do
+  local k = ARGV[4 + i * 2]
+  set[k] = k .. ':' .. ARGV[5 + i * 2]
+  order[#order + 1] = k
+end
+for i = 4 + n * 2, #ARGV do drop[ARGV[i]] = true end
+local parts, pos, cookie = {}, {}, nil
+local e = members(ws(1), function(ks, ke, vs, ve)
+  local k = sub(s, ks, ke - 1)
+  -- The last of duplicate keys is the one JSON.parse keeps.
+  if k == '"cookie"' then cookie = vs end
+  local text = set[k] or k .. ':' .. sub(s, vs, ve - 1)
+  if not drop[k] then
+    if pos[k] then parts[pos[k]] = text else parts[#parts + 1] = text; pos[k] = #parts end
+  end
+end)
+if not e or ws(e) then return bad('not a JSON object') end
+if at(cookie) ~= 123 then return bad('no cookie object') end
+local expires
+members(cookie, function(ks, ke, vs, ve)
+  if sub(s, ks, ke - 1) == '"expires"' then expires = sub(s, vs, ve - 1) end
+end)
+-- Two Date#toISOString() texts compare as their digits do (Lua's own string order follows the
+-- locale); any other writer's expiry is left to the key's TTL.
+local function digits(t) return (string.gsub(t, '%D', '')) end
+if expires and find(expires, '^"%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ"$')
+  and digits(expires) <= digits(ARGV[2]) then return 0 end
+for _, k in ipairs(order) do
+  if not pos[k] then parts[#parts + 1] = set[k]; pos[k] = #parts end
+end
+redis.call('SET', KEYS[1], '{' .. table.concat(parts, ',') .. '}', 'PX', ARGV[1])
 return 1
 `;
 
-/** Compare-and-set for custom serializers: writes only if the key still holds what was read. */
+/**
+ * Compare-and-set for custom serializers: writes only if the key still holds what was read.
+ * Answers 1 when written, 0 when the key is gone (a patch never creates), else the text now
+ * there; a key that is not a string is an error.
+ * KEYS[1] key; ARGV: text read, text to write, px.
+ */
 export const CAS_LUA = String.raw`
-local cur = redis.pcall('GET', KEYS[1])
-if type(cur) ~= 'string' then cur = false end
-if (ARGV[1] == '1') ~= (cur ~= false) or (cur and cur ~= ARGV[2]) then return cur or 0 end
-redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+if cur ~= ARGV[1] then return cur end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
 
@@ -93,18 +137,15 @@ export const SCRIPTS = {
 /** The name of one of {@link SCRIPTS}. */
 export type ScriptName = keyof typeof SCRIPTS;
 
-/**
- * The ARGV of {@link PATCH_LUA} for `change`: `whole` is the session to write when the record is
- * gone or bad ('' to write nothing then, as `touch` wants).
- */
-export function patchArgs(px: number, whole: string, change: SessionChange): string[] {
+/** The ARGV of {@link PATCH_LUA} for `change`, at `now` (ms since the epoch). */
+export function patchArgs(px: number, now: number, change: SessionChange): string[] {
   const set: string[] = [];
-  const unset = [...change.unset];
+  const unset = change.unset.map((key) => JSON.stringify(key));
   for (const [key, value] of Object.entries(change.set)) {
     const json = JSON.stringify(value);
     // A value JSON leaves out (undefined, a function) removes the key, as JSON.stringify would.
-    if (json === undefined) unset.push(key);
-    else set.push(key, JSON.stringify(key), json);
+    if (json === undefined) unset.push(JSON.stringify(key));
+    else set.push(JSON.stringify(key), json);
   }
-  return [String(px), whole, String(set.length / 3), ...set, ...unset];
+  return [String(px), new Date(now).toISOString(), String(set.length / 2), ...set, ...unset];
 }

@@ -11,7 +11,7 @@ import { ConnectCompatibleStore } from '../stores/connect-store.base';
 import type { SessionStore } from '../stores/session-store.interface';
 import { redact, SessionCodec } from './redis.codec';
 import { driverFor, scanKeys, type Driver } from './redis.driver';
-import { patchArgs, SCRIPTS, type ScriptName } from './redis.scripts';
+import { NOT_A_SESSION, patchArgs, SCRIPTS, type ScriptName } from './redis.scripts';
 import type { RedisStoreOptions } from './redis-store.options';
 
 /** How many times in a row a compare-and-set patch may lose a race before it gives up. */
@@ -27,7 +27,9 @@ const CAS_ATTEMPTS = 10;
  * One command per call: `get` is a GET, `set` a SET … PX, `destroy` a DEL, and `patch` one Lua
  * script (EVALSHA) that merges a request's changed keys into the record as it is now, so
  * concurrent requests changing different keys of one session all keep their change; `touch` is
- * that script too, changing only the stored cookie along with the TTL so the two agree.
+ * that script too, changing only the stored cookie along with the TTL so the two agree. Neither
+ * ever creates a key: for a session that is gone they write nothing and resolve `false`; a key
+ * that holds something else than a session makes them reject and is left as it is.
  *
  * While the client is not connected every call rejects at once, rather than waiting in the
  * client's offline queue; the first call after the client reconnects goes through. Also an
@@ -79,12 +81,12 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
     return withCallback(this.setNow(sid, session), callback);
   }
 
-  touch(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
+  touch(sid: string, session: StoredSession, callback?: NodeCallback<boolean>): Promise<boolean> {
     return withCallback(this.touchNow(sid, session), callback);
   }
 
   /** Applies one request's change to the record as it is now, atomically, in one command. */
-  patch(sid: string, change: SessionChange, callback?: NodeCallback): Promise<void> {
+  patch(sid: string, change: SessionChange, callback?: NodeCallback<boolean>): Promise<boolean> {
     return withCallback(this.patchNow(sid, change), callback);
   }
 
@@ -138,19 +140,27 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
 
   /**
    * Moves the expiry and stores the new cookie with it, so that the record's `cookie.expires` and
-   * the key's TTL agree: a patch of the `cookie` key alone that never recreates a gone session.
+   * the key's TTL agree: a patch of the `cookie` key alone.
    */
-  private async touchNow(sid: string, session: StoredSession): Promise<void> {
-    const touch = { set: { cookie: session.cookie }, unset: [], session, base: null };
-    return this.patchNow(sid, touch, false);
+  private touchNow(sid: string, session: StoredSession): Promise<boolean> {
+    return this.patchNow(sid, { set: { cookie: session.cookie }, unset: [], session, base: null });
   }
 
-  private async patchNow(sid: string, change: SessionChange, create = true): Promise<void> {
-    const whole = create ? this.codec.encode(change.session) : '';
+  /** Resolves `false`, having written nothing, when the session is gone: it stays gone. */
+  private async patchNow(sid: string, change: SessionChange): Promise<boolean> {
+    const key = this.prefix + sid;
     const px = this.pxOf(change.session);
-    if (px <= 0) return this.del(this.prefix + sid);
-    if (this.codec.serializer) return this.patchBySwap(sid, change, px, create);
-    await this.script('patch', this.prefix + sid, patchArgs(px, whole, change));
+    // The change itself expires the session.
+    if (px <= 0) return Number(await this.command(key, ['DEL', key])) > 0;
+    if (this.codec.serializer) return this.patchBySwap(sid, change, px);
+    const reply = await this.script('patch', key, patchArgs(px, Date.now(), change)).catch(
+      (err: Error) => {
+        const message = String(err?.message);
+        if (!message.startsWith(`${NOT_A_SESSION} `)) throw err;
+        throw notASession(sid, message.slice(NOT_A_SESSION.length + 1));
+      },
+    );
+    return reply === 1;
   }
 
   /**
@@ -158,19 +168,26 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
    * script writes it only if the key still holds the text the merge started from; on a conflict
    * the script answers the current text and the merge starts again from that.
    */
-  private async patchBySwap(sid: string, change: SessionChange, px: number, create: boolean) {
+  private async patchBySwap(sid: string, change: SessionChange, px: number): Promise<boolean> {
     const key = this.prefix + sid;
     // What the key held when this request read it: remembered by get(), or asked for now.
-    let seen = change.base ? this.codec.textOf(change.base) : create ? null : undefined;
-    if (seen === undefined) seen = (await this.command(key, ['GET', key])) as string | null;
+    let seen: unknown = change.base ? this.codec.textOf(change.base) : undefined;
+    let fresh = seen === undefined;
+    if (fresh) seen = await this.command(key, ['GET', key]);
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-      const current = seen == null ? null : await this.codec.decode(sid, String(seen));
-      if (!current && !create) return;
+      if (seen == null) return false;
+      const current = await this.codec.decode(sid, String(seen));
+      if (!current) throw notASession(sid, 'not readable by the serializer');
+      if (isExpired(current)) {
+        if (fresh) return false;
+        // Expired as this request read it; another request's touch may have extended it since.
+        [seen, fresh] = [await this.command(key, ['GET', key]), true];
+        continue;
+      }
       const text = this.codec.encode(applyChange(current, change));
-      const args = [seen == null ? '0' : '1', String(seen ?? ''), text, String(px)];
-      const reply = await this.script('cas', key, args);
-      if (reply === 1) return;
-      seen = reply === 0 ? null : String(reply);
+      const reply = await this.script('cas', key, [String(seen), text, String(px)]);
+      if (reply === 1) return true;
+      [seen, fresh] = [reply === 0 ? null : reply, true];
     }
     throw new Error(
       `RedisStore: patch of session ${redact(sid)} lost ${CAS_ATTEMPTS} races in a row`,
@@ -233,4 +250,11 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
     const now = Date.now();
     return Math.ceil(expiresAt(session, this.ttl, now) - now);
   }
+}
+
+/** Why a patch or touch was refused: the key holds something that is not a session. */
+function notASession(sid: string, why: string): Error {
+  return new Error(
+    `RedisStore: session ${redact(sid)} is not a session (${why}); it was left as it is, unchanged`,
+  );
 }

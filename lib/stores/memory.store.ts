@@ -86,20 +86,22 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
     );
   }
 
-  patch(sid: string, change: SessionChange, callback?: NodeCallback): Promise<void> {
+  /** Applies one request's change to the live record; resolves `false` when there is none. */
+  patch(sid: string, change: SessionChange, callback?: NodeCallback<boolean>): Promise<boolean> {
     // Read, merge and write in one synchronous step: no other request can interleave.
     return withCallback(
-      attempt(() => this.write(sid, applyChange(this.read(sid), change))),
+      attempt(() => this.update(sid, (current) => applyChange(current, change))),
       callback,
     );
   }
 
-  touch(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
+  touch(sid: string, session: StoredSession, callback?: NodeCallback<boolean>): Promise<boolean> {
     // The stored cookie moves with the expiry: a reader must never see an extended session
     // whose cookie still says it has expired.
-    const current = this.read(sid);
-    if (current) this.write(sid, { ...current, cookie: session.cookie });
-    return withCallback(Promise.resolve(), callback);
+    return withCallback(
+      attempt(() => this.update(sid, (current) => ({ ...current, cookie: session.cookie }))),
+      callback,
+    );
   }
 
   destroy(sid: string, callback?: NodeCallback): Promise<void> {
@@ -163,6 +165,13 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
     return entry ? (JSON.parse(entry.json) as StoredSession) : null;
   }
 
+  /** Rewrites the live record of `sid` with `next(record)`; a gone session stays gone. */
+  private update(sid: string, next: (current: StoredSession) => StoredSession): boolean {
+    const current = this.read(sid);
+    if (current) this.write(sid, next(current));
+    return current !== null;
+  }
+
   private write(sid: string, session: StoredSession): void {
     const entry: MemoryEntry = {
       json: JSON.stringify(session),
@@ -180,10 +189,9 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
 }
 
 /** Runs `fn` and turns a synchronous throw (a value JSON cannot hold) into a rejection. */
-function attempt(fn: () => void): Promise<void> {
+function attempt<T>(fn: () => T): Promise<T> {
   try {
-    fn();
-    return Promise.resolve();
+    return Promise.resolve(fn());
   } catch (err) {
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }

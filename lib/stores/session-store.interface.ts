@@ -30,19 +30,32 @@ export interface SessionStore {
   /** Removes a session; an absent one is not an error. */
   destroy(sid: string, callback?: NodeCallback): Promise<void> | void;
   /**
-   * Extends a session's expiry (from `session.cookie`) without rewriting its data. A store that
-   * also implements `patch` must store `session.cookie` in the record too, so that the record's
-   * `cookie.expires` and the store's own expiry agree; Tessera uses the `touch` of stores
-   * without `patch` only through a patch of the cookie.
+   * Extends a live session's expiry (from `session.cookie`) without rewriting its data, and
+   * resolves `true`. When there is no live record for `sid` it creates nothing and resolves
+   * `false`. A store that also implements `patch` must store `session.cookie` in the record too,
+   * so that the record's `cookie.expires` and the store's own expiry agree; Tessera uses the
+   * `touch` of stores without `patch` only through a patch of the cookie.
    */
-  touch?(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> | void;
+  touch?(
+    sid: string,
+    session: StoredSession,
+    callback?: NodeCallback<boolean | void>,
+  ): Promise<boolean | void> | void;
   /**
-   * Applies one request's changes atomically to the record as it is now (see `SessionChange`);
-   * writes `change.session` when the record is gone. Tessera's extension to the connect store
-   * contract: without it, a changed session is re-read and merged before `set`, which narrows
-   * but does not close the window in which a concurrent write to another key can be lost.
+   * Applies one request's changes atomically to the record as it is now (see `SessionChange`)
+   * and resolves `true`. Never creates a record: when there is no live record for `sid` (it was
+   * destroyed or has expired since the request loaded it) it writes nothing and resolves
+   * `false`, so that a request in flight cannot bring back a session that was logged out; new
+   * sessions are written with `set`. A store whose `patch` resolves `undefined` is taken to have
+   * applied it. Tessera's extension to the connect store contract: without it, a changed session
+   * is re-read and merged before `set`, which narrows but does not close the window in which a
+   * concurrent write to another key can be lost.
    */
-  patch?(sid: string, change: SessionChange, callback?: NodeCallback): Promise<void> | void;
+  patch?(
+    sid: string,
+    change: SessionChange,
+    callback?: NodeCallback<boolean | void>,
+  ): Promise<boolean | void> | void;
   /** How many live sessions the store holds. */
   length?(callback?: NodeCallback<number>): Promise<number> | void;
   /** Removes every session. */

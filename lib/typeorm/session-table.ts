@@ -60,11 +60,6 @@ export class SessionTable {
     );
   }
 
-  /** Inserts a new row; rejects with the driver's unique violation when `sid` is taken. */
-  async insert(sid: string, values: RowValues): Promise<void> {
-    await this.insertQuery(sid, values).execute();
-  }
-
   /**
    * Writes the data if the row is still at `version` (TypeORM adds `version = version + 1` and
    * the update time itself); resolves to whether it was.

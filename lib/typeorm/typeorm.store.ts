@@ -16,6 +16,8 @@ interface ReadState {
   readonly version: number;
   /** The record as read, as text: the caller may mutate the object it was handed. */
   readonly json: string;
+  /** The row's expiry as read: a write that finds the row at this version finds it too. */
+  readonly expiresAt: number;
 }
 
 /**
@@ -90,7 +92,7 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
       const row = await this.table.select(sid, Date.now());
       if (!row) return null;
       const session = JSON.parse(row.data) as StoredSession;
-      this.reads.set(session, { version: row.version, json: row.data });
+      this.reads.set(session, { version: row.version, json: row.data, expiresAt: row.expiresAt });
       return session;
     };
     return withCallback(read(), callback);
@@ -101,17 +103,20 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
     return withCallback(write(), callback);
   }
 
-  /** Applies one request's change to the row as it is now (see `SessionChange`). */
-  patch(sid: string, change: SessionChange, callback?: NodeCallback): Promise<void> {
+  /**
+   * Applies one request's change to the row as it is now (see `SessionChange`); resolves `false`,
+   * having written nothing, when the row is gone or expired: a patch never creates a session.
+   */
+  patch(sid: string, change: SessionChange, callback?: NodeCallback<boolean>): Promise<boolean> {
     const write = async () => {
       const known = change.base ? this.reads.get(change.base) : undefined;
-      // A base this store did not hand out has no version on record: read the row (rare).
-      const row: Row | undefined = known
-        ? { data: known.json, version: known.version, expiresAt: Infinity }
-        : change.base
-          ? await this.table.select(sid)
-          : undefined;
-      await this.merge(sid, change, row, true);
+      // A base this store did not hand out has no version on record, and one that has expired
+      // since may have been extended by another request's touch: read the row (rare).
+      const row: Row | undefined =
+        known && known.expiresAt > Date.now()
+          ? { data: known.json, version: known.version, expiresAt: known.expiresAt }
+          : await this.table.select(sid);
+      return this.merge(sid, change, row);
     };
     return withCallback(write(), callback);
   }
@@ -120,13 +125,13 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
    * Extends the expiry of a live session and stores `session.cookie` in its record with it, so
    * that no reader sees an extended session whose cookie says it has expired. The other keys are
    * left as they are: this is a versioned write of the cookie alone, after one read of the row
-   * (a touch is not told which read it follows).
+   * (a touch is not told which read it follows). Resolves `false` when there is no live row.
    */
-  touch(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
+  touch(sid: string, session: StoredSession, callback?: NodeCallback<boolean>): Promise<boolean> {
     const write = async () => {
       const row = await this.table.select(sid, Date.now());
       const change = { set: { cookie: session.cookie }, unset: [], session, base: null };
-      if (row) await this.merge(sid, change, row, false);
+      return this.merge(sid, change, row);
     };
     return withCallback(write(), callback);
   }
@@ -187,32 +192,20 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
 
   /**
    * Writes `change` onto `row` (the row as last read) if the row is still at that version;
-   * otherwise re-reads it and tries again. With `create`, a missing or expired row is replaced by
-   * the request's whole session; without (a touch), there is then nothing to do.
+   * otherwise re-reads it and tries again. Resolves `false` once the row is missing or expired:
+   * a session that is gone stays gone.
    */
-  private async merge(sid: string, change: SessionChange, row: Row | undefined, create: boolean) {
+  private async merge(sid: string, change: SessionChange, row: Row | undefined): Promise<boolean> {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const live = row !== undefined && row.expiresAt > Date.now();
-      if (!live && !create) return;
-      if (!row) {
-        try {
-          return await this.table.insert(sid, this.values(change.session));
-        } catch (err) {
-          // Another request created the row first: apply this change on top of theirs.
-          row = isUniqueViolation(err) ? await this.table.select(sid) : undefined;
-          if (!row) throw err;
-          continue;
-        }
-      }
-      const merged = live
-        ? applyChange(JSON.parse(row.data) as StoredSession, change)
-        : change.session;
-      const values = this.values(merged);
+      if (!row || row.expiresAt <= Date.now()) return false;
+      const values = this.values(applyChange(JSON.parse(row.data) as StoredSession, change));
       if (await this.table.update(sid, values, row.version)) {
         // The row now holds this at version + 1: a second save of the request needs no re-read.
-        if (change.base)
-          this.reads.set(change.base, { version: row.version + 1, json: values.data });
-        return;
+        if (change.base) {
+          const { data: json, expiresAt } = values;
+          this.reads.set(change.base, { version: row.version + 1, json, expiresAt });
+        }
+        return true;
       }
       row = await this.table.select(sid);
     }
@@ -243,14 +236,4 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
     }
     return { data, expiresAt: expiresAt(session, this.ttl), extra: this.columns?.(session) ?? {} };
   }
-}
-
-/** PostgreSQL's unique_violation or SQLite's key constraint, as TypeORM passes them on. */
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { driverError?: { code?: unknown } } | null)?.driverError?.code;
-  return (
-    code === '23505' ||
-    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    code === 'SQLITE_CONSTRAINT_UNIQUE'
-  );
 }

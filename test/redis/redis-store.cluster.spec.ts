@@ -4,7 +4,7 @@ import { createCluster, type RedisClusterType } from 'redis';
 import { RedisStore, type RedisStoreClient } from '../../lib/redis';
 import { describeStoreContract, storedSession } from '../stores/store-contract';
 import { redisCli, startRedisCluster, type RedisCluster } from '../support/redis-server';
-import { change, dataOf, sid } from './redis-store.suite';
+import { change, dataOf, describeRecordsCjsonCannotRead, sid } from './redis-store.suite';
 
 let cluster: RedisCluster;
 let ioredis: Cluster;
@@ -44,6 +44,8 @@ for (const [name, client] of clients) {
     await flush();
     return { store: new RedisStore({ client: client() }) };
   });
+
+  describeRecordsCjsonCannotRead(name, () => ({ client: client(), admin: ioredis }));
 
   describe(`RedisStore (${name}): across the masters`, () => {
     beforeEach(flush);

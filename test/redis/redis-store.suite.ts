@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+import Redis, { type Cluster } from 'ioredis';
 import { applyChange, type SessionChange, type StoredSession } from '../../lib/core/stored-session';
 import { RedisStore, type RedisStoreClient, type RedisStoreOptions } from '../../lib/redis';
 import { storedSession } from '../stores/store-contract';
@@ -215,13 +215,10 @@ export function describeRedisStoreBehaviour(
       expect(await admin.pttl(`sess:${id}`)).toBeGreaterThan(3_600_000 - 10_000);
     });
 
-    it('touch never brings back a session that is gone', async () => {
+    it('touch never brings back a session that is gone: it resolves false', async () => {
       const store = make();
-      await store.touch('gone', storedSession({ a: 1 }));
-      await admin.set('sess:bad', 'not json');
-      await store.touch('bad', storedSession({ a: 1 }));
+      await expect(store.touch('gone', storedSession({ a: 1 }))).resolves.toBe(false);
       expect(await admin.exists('sess:gone')).toBe(0);
-      expect(await admin.get('sess:bad')).toBe('not json');
     });
 
     it('hides a session whose cookie has expired even while its key lives on', async () => {
@@ -294,18 +291,6 @@ export function describeRedisStoreBehaviour(
       await store.patch(id, change(later, { cookie: later.cookie }));
       expect(await admin.pttl(`sess:${id}`)).toBeGreaterThan(3_600_000 - 10_000);
       expect((await store.get(id))!.cookie).toEqual(later.cookie);
-    });
-
-    it('patch writes the whole session over bad data', async () => {
-      const store = make();
-      const session = storedSession({ a: 1, b: 2 });
-      await admin.set('sess:text', 'not json');
-      await admin.set('sess:array', '[1,2]');
-      await admin.hset('sess:hash', 'f', 'v');
-      for (const id of ['text', 'array', 'hash']) {
-        await store.patch(id, change(session, { a: 1 }));
-        expect(await store.get(id)).toEqual(session);
-      }
     });
 
     it('patch loads its script again when Redis has forgotten it', async () => {
@@ -381,6 +366,8 @@ export function describeRedisStoreBehaviour(
       expect(logger.messages[0]).not.toContain(id);
     });
 
+    describeRecordsCjsonCannotRead(name, () => ({ client, admin }));
+
     describe('with a custom serializer', () => {
       // Not JSON on the wire, so the Lua merge cannot read it: patch takes the compare-and-set path.
       const base64 = {
@@ -407,27 +394,73 @@ export function describeRedisStoreBehaviour(
         expect(dataOf(await store.get(id))).toEqual({ a: 1, b: 2 });
       });
 
-      it('patch merges onto a record this store did not read, and over bad data', async () => {
+      it('patch merges onto a record this store did not read', async () => {
         const store = make({ serializer: base64 });
         const id = sid();
         await store.set(id, storedSession({ a: 1 }));
         const foreign = storedSession({ a: 1 });
-        await store.patch(id, change(storedSession({ a: 1, b: 2 }), { b: 2 }, [], foreign));
+        const patched = store.patch(
+          id,
+          change(storedSession({ a: 1, b: 2 }), { b: 2 }, [], foreign),
+        );
+        await expect(patched).resolves.toBe(true);
         expect(dataOf(await store.get(id))).toEqual({ a: 1, b: 2 });
+      });
+
+      it('patch and touch reject over data the serializer cannot read, and leave it', async () => {
+        const store = make({ serializer: base64 });
         await admin.set('sess:bad', '%%%');
-        await store.patch('bad', change(storedSession({ c: 3 }), { c: 3 }, [], foreign));
-        expect(dataOf(await store.get('bad'))).toEqual({ c: 3 });
+        const session = storedSession({ c: 3 });
+        await expect(store.patch('bad', change(session, { c: 3 }))).rejects.toThrow(
+          'RedisStore: session bad… is not a session (not readable by the serializer)',
+        );
+        await expect(store.touch('bad', session)).rejects.toThrow(/is not a session/);
+        expect(await admin.get('sess:bad')).toBe('%%%');
+        await admin.hset('sess:hash', 'f', 'v');
+        await expect(store.patch('hash', change(session, { c: 3 }))).rejects.toThrow(/WRONGTYPE/);
+        expect(await admin.hgetall('sess:hash')).toEqual({ f: 'v' });
+      });
+
+      it('patch never brings back a session destroyed or expired since it was read', async () => {
+        const store = make({ serializer: base64 });
+        const [destroyed, stale] = [sid(), sid()];
+        await store.set(destroyed, storedSession({ a: 1 }));
+        const read = await store.get(destroyed);
+        await store.destroy(destroyed);
+        const later = storedSession({ a: 1, b: 2 });
+        await expect(store.patch(destroyed, change(later, { b: 2 }, [], read))).resolves.toBe(
+          false,
+        );
+        expect(await admin.exists(`sess:${destroyed}`)).toBe(0);
+        // The key outlives its cookie (another writer's TTL): the cookie decides, as for get().
+        const text = base64.stringify(storedSession({ a: 1 }, -1_000));
+        await admin.set(`sess:${stale}`, text, 'PX', 60_000);
+        await expect(store.patch(stale, change(later, { b: 2 }))).resolves.toBe(false);
+        await expect(store.touch(stale, later)).resolves.toBe(false);
+        expect(await admin.get(`sess:${stale}`)).toBe(text);
       });
 
       it('touch stores the new cookie, and leaves a gone session gone', async () => {
         const store = make({ serializer: base64 });
         await store.set('x', storedSession({ a: 1 }, 60_000));
         const later = storedSession({}, 3_600_000);
-        await store.touch('x', later);
+        await expect(store.touch('x', later)).resolves.toBe(true);
         expect(await store.get('x')).toEqual({ a: 1, cookie: later.cookie });
         expect(await admin.pttl('sess:x')).toBeGreaterThan(3_600_000 - 10_000);
-        await store.touch('gone', later);
+        await expect(store.touch('gone', later)).resolves.toBe(false);
         expect(await admin.exists('sess:gone')).toBe(0);
+      });
+
+      it('patch of a record read before it expired lands when a touch has extended it since', async () => {
+        const store = make({ serializer: base64 });
+        const id = sid();
+        await store.set(id, storedSession({ a: 1 }, 300));
+        const read = await store.get(id);
+        await store.touch(id, storedSession({}, 3_600_000));
+        await sleep(500);
+        const patched = store.patch(id, change(storedSession({ a: 1, b: 2 }), { b: 2 }, [], read));
+        await expect(patched).resolves.toBe(true);
+        expect(dataOf(await store.get(id))).toEqual({ a: 1, b: 2 });
       });
 
       it('patches racing on one record all land', async () => {
@@ -443,6 +476,113 @@ export function describeRedisStoreBehaviour(
         const keys = Object.keys((await store.get(id))!).filter((key) => key !== 'cookie');
         expect(keys.sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7']);
       });
+    });
+  });
+}
+
+/** A record cjson.decode refuses, though JSON.parse reads it: what the Lua merge must handle. */
+function recordsCjsonCannotRead(): [string, StoredSession][] {
+  const cut = '😀'.slice(0, 1); // a lone high surrogate: half an emoji cut by .slice()
+  let deep: unknown = 'bottom';
+  for (let level = 0; level < 1_100; level++) deep = level % 2 ? { d: deep } : [deep];
+  return [
+    ['a lone surrogate in a value', storedSession({ a: 1, name: `ada ${cut}`, list: [] })],
+    ['a lone surrogate in a key', storedSession({ a: 1, [cut]: 1, [`k\udc00${cut}`]: [] })],
+    ['nesting 1100 levels deep', storedSession({ a: 1, deep, after: { x: 0.1 + 0.2 } })],
+  ];
+}
+
+/** What a key may hold that is not a session, as raw text (or a hash when `null`). */
+const NOT_SESSIONS: [string, string | null][] = [
+  ['text that is not JSON', 'not json'],
+  ['an empty string', ''],
+  ['a JSON array', '[1]'],
+  ['JSON null', 'null'],
+  ['an object without a cookie', '{"a":1}'],
+  ['an object whose cookie is not an object', '{"a":1,"cookie":5}'],
+  ['an object cut short', '{"a":1,"cookie":{"originalMaxAge":1000}'],
+  ['an object with text after it', '{"cookie":{}} {"a":1}'],
+  ['an object with a trailing comma', '{"cookie":{},}'],
+  ['a bad literal', '{"a":tru,"cookie":{}}'],
+  ['mismatched brackets', '{"a":[1},"cookie":{}}'],
+  ['a string never closed', '{"cookie":{},"a":"open'],
+  ['a hash, not a string', null],
+];
+
+/**
+ * patch and touch on records that defeat a cjson-based merge, and on keys that hold no session;
+ * run on each client, standalone and Cluster. `admin` reads and writes keys behind the store.
+ */
+export function describeRecordsCjsonCannotRead(
+  name: string,
+  setup: () => { client: RedisStoreClient; admin: Redis | Cluster },
+): void {
+  describe(`RedisStore (${name}): records cjson cannot read, and keys that hold no session`, () => {
+    let admin: Redis | Cluster;
+    let store: RedisStore;
+    beforeEach(() => {
+      const given = setup();
+      admin = given.admin;
+      store = new RedisStore({ client: given.client, logger: false });
+    });
+
+    it.each(recordsCjsonCannotRead())(
+      'patch merges into a record holding %s, and keeps the rest byte for byte',
+      async (_what, record) => {
+        const id = sid();
+        await store.set(id, record);
+        const current = JSON.parse((await admin.get(`sess:${id}`))!) as StoredSession;
+        const keys = Object.keys(record).filter((key) => key !== 'a' && key !== 'cookie');
+        const next = change(storedSession({}), { added: [], [keys[0]!]: 'replaced' }, ['a']);
+        await expect(store.patch(id, next)).resolves.toBe(true);
+        expect(await admin.get(`sess:${id}`)).toBe(JSON.stringify(applyChange(current, next)));
+        expect(dataOf(await store.get(id))).toEqual(dataOf(applyChange(current, next)));
+      },
+    );
+
+    it.each(recordsCjsonCannotRead())(
+      'touch of a record holding %s extends its TTL and stores the new cookie',
+      async (_what, record) => {
+        const id = sid();
+        await store.set(id, { ...record, cookie: storedSession({}, 60_000).cookie });
+        const before = JSON.parse((await admin.get(`sess:${id}`))!) as StoredSession;
+        const later = storedSession({ a: 'not written' }, 3_600_000);
+        await expect(store.touch(id, later)).resolves.toBe(true);
+        expect(await admin.get(`sess:${id}`)).toBe(
+          JSON.stringify({ ...before, cookie: later.cookie }),
+        );
+        expect(await admin.pttl(`sess:${id}`)).toBeGreaterThan(3_600_000 - 10_000);
+      },
+    );
+
+    it.each(NOT_SESSIONS)(
+      'patch and touch reject for a key holding %s, and leave it as it was',
+      async (_what, text) => {
+        const id = sid();
+        const key = `sess:${id}`;
+        if (text === null) await admin.hset(key, 'f', 'v');
+        else await admin.set(key, text);
+        const session = storedSession({ a: 2 });
+        const refused = new RegExp(`^RedisStore: session ${id.slice(0, 6)}… is not a session \\(`);
+        await expect(store.patch(id, change(session, { a: 2 }))).rejects.toThrow(refused);
+        await expect(store.patch(id, change(session, { a: 2 }, [], session))).rejects.toThrow(
+          refused,
+        );
+        await expect(store.touch(id, session)).rejects.toThrow(refused);
+        if (text === null) expect(await admin.hgetall(key)).toEqual({ f: 'v' });
+        else expect(await admin.get(key)).toBe(text);
+        expect(await admin.pttl(key)).toBe(-1);
+      },
+    );
+
+    it('patch and touch leave alone a key that outlives its cookie: false, as get() says null', async () => {
+      const id = sid();
+      const text = JSON.stringify(storedSession({ a: 1 }, -1_000));
+      await admin.set(`sess:${id}`, text, 'PX', 60_000);
+      const later = storedSession({ a: 1, b: 2 });
+      await expect(store.patch(id, change(later, { b: 2 }))).resolves.toBe(false);
+      await expect(store.touch(id, later)).resolves.toBe(false);
+      expect(await admin.get(`sess:${id}`)).toBe(text);
     });
   });
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { NodeCallback } from '../../lib/core/callback';
 import type { SessionChange, StoredSession } from '../../lib/core/stored-session';
 import type { SessionStore } from '../../lib/stores/session-store.interface';
 
@@ -174,11 +175,86 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(keys.sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7']);
     });
 
-    it('patch writes the whole session when the record is gone', async () => {
-      const id = sid();
-      const session = storedSession({ a: 1, b: 2 });
-      await store.patch!(id, change(session, { a: 1 }, [], null));
-      expect(await store.get(id)).toEqual(session);
+    describe('a write never brings back a session that is gone (logout is final)', () => {
+      it('patch of an id the store does not hold writes nothing and resolves false', async () => {
+        const id = sid();
+        const session = storedSession({ a: 1, b: 2 });
+        await expect(Promise.resolve(store.patch!(id, change(session, { a: 1 })))).resolves.toBe(
+          false,
+        );
+        expect((await store.get(id)) ?? null).toBeNull();
+        expect(await store.length!()).toBe(0);
+      });
+
+      it('a patch made with a record read before destroy() resolves false and leaves it gone', async () => {
+        const id = sid();
+        await store.set(id, storedSession({ user: 'ada' }));
+        const read = (await store.get(id)) as StoredSession;
+        await store.destroy(id);
+        const after = storedSession({ user: 'ada', cart: [1] });
+        const patched = store.patch!(id, change(after, { cart: [1] }, [], read));
+        await expect(Promise.resolve(patched)).resolves.toBe(false);
+        expect((await store.get(id)) ?? null).toBeNull();
+        expect(await store.length!()).toBe(0);
+      });
+
+      it('a patch of an expired record resolves false and creates nothing', async () => {
+        const [id, unread] = [sid(), sid()];
+        await store.set(id, storedSession({ a: 1 }, 300));
+        await store.set(unread, storedSession({ a: 1 }, 300));
+        const read = (await store.get(id)) as StoredSession;
+        await sleep(700);
+        const later = storedSession({ a: 1, b: 2 }, 3_600_000);
+        const patches = [
+          store.patch!(id, change(later, { b: 2, cookie: later.cookie }, [], read)),
+          store.patch!(unread, change(later, { b: 2, cookie: later.cookie })),
+        ];
+        await expect(Promise.all(patches)).resolves.toEqual([false, false]);
+        expect((await store.get(id)) ?? null).toBeNull();
+        expect((await store.get(unread)) ?? null).toBeNull();
+        expect(await store.length!()).toBe(0);
+      });
+
+      it('touch of an absent, destroyed or expired session resolves false and creates nothing', async () => {
+        const [absent, destroyed, expired] = [sid(), sid(), sid()];
+        await store.set(destroyed, storedSession({ a: 1 }));
+        await store.destroy(destroyed);
+        await store.set(expired, storedSession({ a: 1 }, 300));
+        await sleep(700);
+        for (const id of [absent, destroyed, expired]) {
+          const touched = store.touch!(id, storedSession({ a: 1 }, 3_600_000));
+          await expect(Promise.resolve(touched)).resolves.toBe(false);
+          expect((await store.get(id)) ?? null).toBeNull();
+        }
+        expect(await store.length!()).toBe(0);
+      });
+
+      it('patch and touch of a live session resolve true', async () => {
+        const id = sid();
+        await store.set(id, storedSession({ a: 1 }));
+        const read = (await store.get(id)) as StoredSession;
+        const patched = store.patch!(id, change(storedSession({ a: 1, b: 2 }), { b: 2 }, [], read));
+        await expect(Promise.resolve(patched)).resolves.toBe(true);
+        const touched = store.touch!(id, storedSession({ a: 1, b: 2 }, 7_200_000));
+        await expect(Promise.resolve(touched)).resolves.toBe(true);
+        expect(dataOf(await store.get(id))).toEqual({ a: 1, b: 2 });
+      });
+
+      it('answers the same to node-style callbacks: (null, false) when gone, (null, true) when applied', async () => {
+        const answer = (call: (cb: NodeCallback<boolean | void>) => unknown) =>
+          new Promise((resolve, reject) =>
+            call((err, applied) => (err ? reject(err) : resolve(applied))),
+          );
+        const [live, gone] = [sid(), sid()];
+        await store.set(live, storedSession({ a: 1 }));
+        const session = storedSession({ a: 2 });
+        expect(await answer((cb) => store.patch!(gone, change(session, { a: 2 }), cb))).toBe(false);
+        expect(await answer((cb) => store.touch!(gone, session, cb))).toBe(false);
+        expect(await answer((cb) => store.patch!(live, change(session, { a: 2 }), cb))).toBe(true);
+        expect(await answer((cb) => store.touch!(live, session, cb))).toBe(true);
+        expect((await store.get(gone)) ?? null).toBeNull();
+        expect(dataOf(await store.get(live))).toEqual({ a: 2 });
+      });
     });
 
     it('counts, lists, and clears what it holds', async () => {

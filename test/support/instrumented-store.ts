@@ -43,12 +43,14 @@ export class InstrumentedStore implements SessionStore {
     return this.inner.destroy(sid);
   }
 
-  async touch(sid: string, session: StoredSession): Promise<void> {
+  /** Passes the inner store's answer on: `false` when the session was no longer stored. */
+  async touch(sid: string, session: StoredSession): Promise<boolean> {
     await this.enter('touch', sid, session);
     return this.inner.touch(sid, session);
   }
 
-  async patch(sid: string, change: SessionChange): Promise<void> {
+  /** Passes the inner store's answer on: `false` when the session was no longer stored. */
+  async patch(sid: string, change: SessionChange): Promise<boolean> {
     await this.enter('patch', sid, change);
     return this.inner.patch(sid, change);
   }

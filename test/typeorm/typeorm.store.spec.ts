@@ -54,16 +54,34 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
     it('does not bring an expired session back on touch', async () => {
       const id = sid();
       await store.set(id, storedSession({ a: 1 }, -1_000));
-      await store.touch(id, storedSession({ a: 1 }, 3_600_000));
+      await expect(store.touch(id, storedSession({ a: 1 }, 3_600_000))).resolves.toBe(false);
       expect(await store.get(id)).toBeNull();
     });
 
-    it('replaces an expired row when a patch finds it', async () => {
+    it('leaves an expired row as it is when a patch finds it, and resolves false', async () => {
       const id = sid();
-      await store.set(id, storedSession({ stale: true }, -1_000));
+      const stale = storedSession({ stale: true }, -1_000);
+      await store.set(id, stale);
       const session = storedSession({ fresh: true });
-      await store.patch(id, change(session, { fresh: true }, null));
-      expect(await store.get(id)).toEqual(session);
+      await expect(store.patch(id, change(session, { fresh: true }, null))).resolves.toBe(false);
+      expect(await store.get(id)).toBeNull();
+      expect((await rows()).map((row) => row.data)).toEqual([JSON.stringify(stale)]);
+    });
+
+    it('does not bring back a row that expired after it was read, but patches one touched since', async () => {
+      const [id, touched] = [sid(), sid()];
+      await store.set(id, storedSession({ a: 1 }, 300));
+      await store.set(touched, storedSession({ a: 1 }, 300));
+      const [read, readBeforeTouch] = [await store.get(id), await store.get(touched)];
+      await store.touch(touched, storedSession({}, 3_600_000));
+      await sleep(500);
+      const later = storedSession({ a: 1, b: 2 });
+      await expect(store.patch(id, change(later, { b: 2 }, read))).resolves.toBe(false);
+      expect(await store.get(id)).toBeNull();
+      await expect(store.patch(touched, change(later, { b: 2 }, readBeforeTouch))).resolves.toBe(
+        true,
+      );
+      expect(dataOf(await store.get(touched))).toEqual({ a: 1, b: 2 });
     });
 
     it('stores the expiry as epoch ms, a number on both drivers', async () => {
@@ -173,13 +191,18 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       expect(dataOf(await store.get(id))).toEqual({ same: 'second', other: true });
     });
 
-    it('two new sessions racing to be created under one id both land', async () => {
-      const id = sid();
-      await Promise.all([
-        store.patch(id, change(storedSession({ a: 1 }), { a: 1 }, null)),
-        store.patch(id, change(storedSession({ b: 2 }), { b: 2 }, null)),
-      ]);
-      expect(dataOf(await store.get(id))).toEqual({ a: 1, b: 2 });
+    it('a patch racing a destroy never brings the session back', async () => {
+      for (let round = 0; round < 10; round++) {
+        const id = sid();
+        await store.set(id, storedSession({ a: 1 }));
+        const read = await store.get(id);
+        await Promise.all([
+          store.destroy(id),
+          store.patch(id, change(storedSession({ a: 1, b: 2 }), { b: 2 }, read)),
+        ]);
+        expect(await store.get(id)).toBeNull();
+      }
+      expect(await rows()).toEqual([]);
     });
 
     it('a set between a read and a patch is not overwritten with the old data', async () => {
@@ -264,13 +287,13 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       expect(statements.map((sql) => sql.split(' ')[0])).toEqual(['UPDATE', 'SELECT', 'UPDATE']);
     });
 
-    it('a new session is one INSERT; set is one upsert; destroy one DELETE; touch a read and a write', async () => {
+    it('set is one upsert; a patch of a missing session one SELECT; destroy one DELETE; touch a read and a write', async () => {
       const id = sid();
-      const inserted = await log.during(() =>
+      const missed = await log.during(() =>
         store.patch(id, change(storedSession({ a: 1 }), { a: 1 }, null)),
       );
-      expect(inserted).toHaveLength(1);
-      expect(inserted[0]).toMatch(/^INSERT INTO "sessions"/);
+      expect(missed).toHaveLength(1);
+      expect(missed[0]).toMatch(/^SELECT /);
       const upserted = await log.during(() => store.set(id, storedSession({ b: 2 })));
       expect(upserted).toHaveLength(1);
       expect(upserted[0]).toMatch(
@@ -313,12 +336,15 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       await expect(store.set(id, storedSession({ big: 1n }))).rejects.toThrow(
         /cannot store this session as JSON/,
       );
+      expect(await rows()).toEqual([]);
+      const kept = storedSession({ a: 1 });
+      await store.set(id, kept);
       const circular: Record<string, unknown> = {};
       circular.self = circular;
       await expect(
         store.patch(id, change(storedSession({ circular }), { circular }, null)),
       ).rejects.toThrow(TypeError);
-      expect(await rows()).toEqual([]);
+      expect((await rows()).map((row) => row.data)).toEqual([JSON.stringify(kept)]);
     });
 
     it('reports a database error to the caller and to a callback', async () => {
