@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   cpSync,
   mkdirSync,
@@ -42,6 +42,8 @@ describe('the built package', () => {
     app = join(work, 'app');
     mkdirSync(join(app, 'node_modules', '@tessera'), { recursive: true });
     symlinkSync(pkg, join(app, 'node_modules', '@tessera', 'session'), 'dir');
+    // The peers, for the compiler: the package's declarations import them from its own folder.
+    symlinkSync(join(repo, 'node_modules'), join(work, 'node_modules'), 'dir');
   }, 120_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -150,5 +152,83 @@ describe('the built package', () => {
       })();
     `) as { loaded: string[] };
     expect(result.loaded.sort()).toEqual([...expected].sort());
+  });
+
+  describe('compiles in a TypeScript app, the root entry and every subpath', () => {
+    const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+      exports: Record<string, unknown>;
+    };
+    // Every subpath of `exports`, so that an entry added there is checked here too.
+    const subpaths = Object.keys(manifest.exports)
+      .filter((entry) => entry !== '.' && entry !== './package.json')
+      .map((entry) => `@tessera/session/${entry.slice(2)}`);
+    const consumer = [
+      "import { MemoryStore, SessionModule, type SessionStore } from '@tessera/session';",
+      "import { RedisStore } from '@tessera/session/redis';",
+      "import { SessionEntity, TypeOrmStore } from '@tessera/session/typeorm';",
+      "import { SessionGateway } from '@tessera/session/websocket';",
+      ...subpaths.map((path, i) => `import * as entry${i} from '${path}';`),
+      'const store: SessionStore = new MemoryStore();',
+      'export const used = [',
+      "  SessionModule.forRoot({ secret: 's', store }),",
+      '  RedisStore, TypeOrmStore, SessionEntity, SessionGateway,',
+      ...subpaths.map((_path, i) => `  entry${i},`),
+      '];',
+    ].join('\n');
+
+    /** Runs the repo's tsc on the consumer in `folder`; its exit status and what it printed. */
+    const compile = (folder: string, module: string, moduleResolution: string) => {
+      const name = `tsconfig.${moduleResolution}.json`;
+      writeFileSync(join(folder, 'consumer.ts'), consumer);
+      // As `nest new` sets it up (strict, skipLibCheck), with the module settings under test.
+      const compilerOptions = {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        target: 'ES2022',
+        types: ['node'],
+        module,
+        moduleResolution,
+      };
+      writeFileSync(
+        join(folder, name),
+        JSON.stringify({ compilerOptions, files: ['consumer.ts'] }),
+      );
+      const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', name], {
+        cwd: folder,
+        encoding: 'utf8',
+      });
+      return { status: tsc.status, output: `${tsc.stdout}${tsc.stderr}`.trim() };
+    };
+
+    it.each([
+      // A classic Nest app: `exports` is not read; `typesVersions` finds the subpaths' types.
+      ['commonjs', 'node10'],
+      ['node16', 'node16'],
+      ['esnext', 'bundler'],
+    ])(
+      'with module %s, moduleResolution %s',
+      (module, moduleResolution) => {
+        expect(compile(app, module, moduleResolution)).toEqual({ status: 0, output: '' });
+      },
+      60_000,
+    );
+
+    it('under node10 fails without typesVersions: the check above is not vacuous', () => {
+      const untyped = join(work, 'untyped');
+      const bare = join(work, 'untyped-app');
+      mkdirSync(untyped);
+      mkdirSync(join(bare, 'node_modules', '@tessera'), { recursive: true });
+      symlinkSync(join(work, 'pkg', 'dist'), join(untyped, 'dist'), 'dir');
+      const { typesVersions: _dropped, ...rest } = JSON.parse(
+        readFileSync(join(repo, 'package.json'), 'utf8'),
+      ) as Record<string, unknown>;
+      writeFileSync(join(untyped, 'package.json'), JSON.stringify(rest));
+      symlinkSync(untyped, join(bare, 'node_modules', '@tessera', 'session'), 'dir');
+      const result = compile(bare, 'commonjs', 'node10');
+      expect(result.status).not.toBe(0);
+      for (const path of subpaths)
+        expect(result.output).toContain(`error TS2307: Cannot find module '${path}'`);
+    }, 60_000);
   });
 });

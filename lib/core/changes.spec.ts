@@ -75,3 +75,36 @@ describe('findChanges', () => {
     expect([...set.keys()]).toEqual(['at', 'nested']);
   });
 });
+
+describe('findChanges on deeply nested values', () => {
+  /** `levels` arrays, each inside the next; or objects with `{ a: … }`. */
+  const nested = (levels: number, kind: 'array' | 'object' = 'array'): unknown => {
+    let value: unknown = kind === 'array' ? [] : {};
+    for (let i = 1; i < levels; i++) value = kind === 'array' ? [value] : { a: value };
+    return value;
+  };
+  const tooDeep =
+    'Session value "deep" cannot be stored as JSON: it is nested too deeply: a stored session may be at most 1000 levels deep';
+
+  it('accepts a value that keeps the stored session at 1000 levels (the record itself is one)', () => {
+    const { set } = findChanges(asSession({ deep: nested(999) }), new Map());
+    expect([...set.keys()]).toEqual(['deep']);
+  });
+
+  it.each([
+    ['one level more', nested(1000)],
+    ['3000 levels of arrays', nested(3000)],
+    ['3000 levels of objects', nested(3000, 'object')],
+    ['200000 levels, more than JSON.stringify itself can take', nested(200_000)],
+  ])('refuses %s with a SessionSerializationError, not a RangeError', (_name, deep) => {
+    let error: unknown;
+    try {
+      findChanges(asSession({ deep }), new Map());
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SessionSerializationError);
+    expect((error as Error).message).toBe(tooDeep);
+    expect((error as SessionSerializationError).path).toBe('deep');
+  });
+});

@@ -33,7 +33,13 @@ export function findChanges(
     try {
       json = JSON.stringify(value);
     } catch (err) {
-      throw new SessionSerializationError(key, err instanceof Error ? err.message : String(err));
+      // V8's JSON.stringify overflows the stack some thousands of levels down: far past MAX_DEPTH.
+      const reason = isStackOverflow(err)
+        ? TOO_DEEP
+        : err instanceof Error
+          ? err.message
+          : String(err);
+      throw new SessionSerializationError(key, reason);
     }
     if (json === undefined)
       throw new SessionSerializationError(key, `a ${typeof value} has no JSON form`);
@@ -47,8 +53,20 @@ export function findChanges(
   return { set, unset };
 }
 
+/**
+ * How deep a stored session may nest, counting the record itself (a data key's object is at
+ * level 2). Redis's Lua cjson, which RedisStore's scripts decode records with, refuses anything
+ * deeper than 1000 levels; and a limit keeps the recursion below far from the stack's end.
+ */
+const MAX_DEPTH = 1000;
+const TOO_DEEP = `it is nested too deeply: a stored session may be at most ${MAX_DEPTH} levels deep`;
+
+function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
+}
+
 /** Throws for any value that JSON cannot hold as it is. */
-function assertStorable(value: unknown, path: string): void {
+function assertStorable(value: unknown, path: string, key = path, depth = 2): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -76,13 +94,15 @@ function assertStorable(value: unknown, path: string): void {
   ) {
     throw new SessionSerializationError(path, `a ${value.constructor.name} would be stored as {}`);
   }
+  // Named by its data key: the path down to where it gets too deep is too long to read.
+  if (depth > MAX_DEPTH) throw new SessionSerializationError(key, TOO_DEEP);
   if (Array.isArray(value)) {
-    value.forEach((item, index) => assertStorable(item, `${path}[${index}]`));
+    value.forEach((item, index) => assertStorable(item, `${path}[${index}]`, key, depth + 1));
     return;
   }
-  for (const key of Object.keys(value as object)) {
-    const item = (value as Record<string, unknown>)[key];
+  for (const name of Object.keys(value as object)) {
+    const item = (value as Record<string, unknown>)[name];
     // An undefined property is simply absent in JSON, as it is to the reader: nothing is lost.
-    if (item !== undefined) assertStorable(item, `${path}.${key}`);
+    if (item !== undefined) assertStorable(item, `${path}.${name}`, key, depth + 1);
   }
 }

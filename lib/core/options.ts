@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MemoryStore } from '../stores/memory.store';
 import type { SessionStore } from '../stores/session-store.interface';
-import type { SameSiteOption, SessionCookieOptions } from './cookie';
+import {
+  checkAttribute,
+  checkCookieName,
+  cookiePrefix,
+  show,
+  type CookiePriority,
+  type Failure,
+  type SameSiteOption,
+  type SessionCookieOptions,
+} from './cookie';
 import { DEFAULT_STORE_TTL_MS } from './stored-session';
 
 /**
@@ -60,7 +69,7 @@ export interface ResolvedCookieOptions {
   maxAge: number | null;
   expires: Date | null;
   partitioned: boolean | undefined;
-  priority: 'low' | 'medium' | 'high' | undefined;
+  priority: CookiePriority | undefined;
 }
 
 /** The options with every default applied and checked: what `SESSION_OPTIONS` holds. */
@@ -95,9 +104,6 @@ export const DEFAULT_COOKIE: Readonly<ResolvedCookieOptions> = Object.freeze({
 /** 32 bytes from `crypto`: 256 bits of entropy, 43 URL-safe characters. */
 export const defaultGenid = (): string => randomBytes(32).toString('base64url');
 
-// RFC 6265 token characters: what a cookie name may contain.
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 /**
  * Applies the defaults to `options` and checks every one, throwing a `TypeError` that names
  * the option and says what it takes. Runs once, when the app starts.
@@ -106,14 +112,11 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   if (!options || typeof options !== 'object')
     fail('options', 'must be an object with at least a "secret"');
   const secrets = resolveSecrets(options.secret);
-  const name = options.name ?? options.key ?? 'connect.sid';
-  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    fail(
-      'name',
-      `must be a valid cookie name (letters, digits and !#$%&'*+-.^_\`|~), got ${show(name)}`,
-    );
-  }
+  // `key` is only read when `name` is not given; the error names the one that was used.
+  const nameOption = options.name === undefined && options.key !== undefined ? 'key' : 'name';
+  const name = checkCookieName(options.name ?? options.key ?? 'connect.sid', failing(nameOption));
   const cookie = resolveCookie(options.cookie);
+  checkPrefix(name, cookie);
   const store = options.store ?? new MemoryStore();
   const missing = (['get', 'set', 'destroy'] as const).filter(
     (m) => typeof store?.[m] !== 'function',
@@ -177,42 +180,54 @@ function resolveCookie(given: SessionCookieOptions | undefined): ResolvedCookieO
   if (given !== undefined && (given === null || typeof given !== 'object'))
     fail('cookie', 'must be an object of cookie attributes');
   const cookie: ResolvedCookieOptions = { ...DEFAULT_COOKIE, ...stripUndefined(given ?? {}) };
+  // An invalid Date would be accepted here and then fail every write.
+  if (
+    given?.expires != null &&
+    !(given.expires instanceof Date && Number.isFinite(given.expires.getTime()))
+  ) {
+    fail('cookie.expires', `must be a valid Date, or null, got ${show(given.expires)}`);
+  }
   // `maxAge` wins when both are given; a fixed `expires` alone applies to every session as is.
   if (given?.maxAge !== undefined || !(given?.expires instanceof Date)) cookie.expires = null;
   else cookie.maxAge = null;
   if (
     cookie.maxAge !== null &&
-    !(typeof cookie.maxAge === 'number' && Number.isFinite(cookie.maxAge) && cookie.maxAge >= 0)
+    !(
+      typeof cookie.maxAge === 'number' &&
+      cookie.maxAge >= 0 &&
+      // A maxAge past the last date a Date can hold would fail every write.
+      Number.isFinite(new Date(Date.now() + cookie.maxAge).getTime())
+    )
   ) {
     fail(
       'cookie.maxAge',
       `must be a number of ms >= 0, or null for a browser-session cookie, got ${show(cookie.maxAge)}`,
     );
   }
-  if (typeof cookie.path !== 'string' || !cookie.path.startsWith('/'))
-    fail('cookie.path', `must be a path starting with "/", got ${show(cookie.path)}`);
-  if (
-    cookie.domain !== undefined &&
-    (typeof cookie.domain !== 'string' || !/^[.a-zA-Z0-9-]+$/.test(cookie.domain))
-  ) {
-    fail('cookie.domain', `must be a host name, got ${show(cookie.domain)}`);
-  }
+  checkAttribute.path(cookie.path, failing('cookie.path'));
+  checkAttribute.domain(cookie.domain, failing('cookie.domain'));
   if (cookie.secure !== 'auto' && typeof cookie.secure !== 'boolean')
     fail('cookie.secure', `must be true, false or 'auto', got ${show(cookie.secure)}`);
   if (typeof cookie.httpOnly !== 'boolean')
     fail('cookie.httpOnly', `must be true or false, got ${show(cookie.httpOnly)}`);
-  if (!(
-    typeof cookie.sameSite === 'boolean' || ['lax', 'strict', 'none'].includes(cookie.sameSite)
-  )) {
-    fail(
-      'cookie.sameSite',
-      `must be 'lax', 'strict', 'none', true or false, got ${show(cookie.sameSite)}`,
-    );
-  }
-  if (cookie.priority !== undefined && !['low', 'medium', 'high'].includes(cookie.priority)) {
-    fail('cookie.priority', `must be 'low', 'medium' or 'high', got ${show(cookie.priority)}`);
-  }
+  if (cookie.partitioned !== undefined && typeof cookie.partitioned !== 'boolean')
+    fail('cookie.partitioned', `must be true or false, got ${show(cookie.partitioned)}`);
+  // 'Lax' or 'LAX' (from an environment variable, say) is taken as 'lax', as browsers read it.
+  cookie.sameSite = checkAttribute.sameSite(cookie.sameSite, failing('cookie.sameSite'))!;
+  cookie.priority = checkAttribute.priority(cookie.priority, failing('cookie.priority'));
   return cookie;
+}
+
+/** The rules of the `__Host-` and `__Secure-` name prefixes: browsers drop a cookie that breaks them. */
+function checkPrefix(name: string, cookie: ResolvedCookieOptions): void {
+  const prefix = cookiePrefix(name);
+  if (!prefix) return;
+  const why = `for a cookie named ${show(name)} (browsers drop a ${prefix} cookie otherwise)`;
+  if (cookie.secure === false) fail('cookie.secure', `must be true or 'auto' ${why}, got false`);
+  if (prefix !== '__Host-') return;
+  if (cookie.path !== '/') fail('cookie.path', `must be "/" ${why}, got ${show(cookie.path)}`);
+  if (cookie.domain !== undefined)
+    fail('cookie.domain', `must be left out ${why}, got ${show(cookie.domain)}`);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
@@ -223,11 +238,6 @@ function fail(option: string, problem: string): never {
   throw new TypeError(`Session option "${option}" ${problem}.`);
 }
 
-function show(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+function failing(option: string): Failure {
+  return (problem) => fail(option, problem);
 }

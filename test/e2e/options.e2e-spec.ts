@@ -6,8 +6,9 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import type { IncomingMessage } from 'node:http';
-import { MemoryStore } from '../../lib';
+import { MemoryStore, SessionModule, type SessionModuleOptions } from '../../lib';
 import { SessionController } from '../src/session.controller';
 import {
   PLATFORMS,
@@ -144,5 +145,75 @@ describe('plain Express middleware', () => {
     expect(res.body.id).toBe(seen[0]);
     expect((await browser.get('/read')).body.data).toEqual({ fromMiddleware: true });
     await t.close();
+  });
+});
+
+describe('cookie options are checked when the app is created', () => {
+  const PATH_RULE = 'must be a path starting with "/", without spaces, control characters or ";"';
+  const NAME_RULE = "must be a valid cookie name (letters, digits and !#$%&'*+-.^_`|~)";
+
+  it.each<[string, Partial<SessionModuleOptions>, string]>([
+    [
+      'an injected path',
+      { cookie: { path: '/; Domain=evil.example; SameSite=None' } },
+      `Session option "cookie.path" ${PATH_RULE}, got "/; Domain=evil.example; SameSite=None".`,
+    ],
+    [
+      'a CRLF in the path',
+      { cookie: { path: '/\r\nX-Injected: 1' } },
+      `Session option "cookie.path" ${PATH_RULE}, got "/\\r\\nX-Injected: 1".`,
+    ],
+    [
+      'a domain with ";"',
+      { cookie: { domain: 'example.test;Secure' } },
+      'Session option "cookie.domain" must be a host name, got "example.test;Secure".',
+    ],
+    [
+      'a name with a space',
+      { name: 'my sid' },
+      `Session option "name" ${NAME_RULE}, got "my sid".`,
+    ],
+    ['a key with a space', { key: 'my sid' }, `Session option "key" ${NAME_RULE}, got "my sid".`],
+    [
+      'an unknown sameSite',
+      { cookie: { sameSite: 'sideways' as 'lax' } },
+      `Session option "cookie.sameSite" must be 'lax', 'strict', 'none', true or false, got "sideways".`,
+    ],
+    [
+      'an unknown priority',
+      { cookie: { priority: 'urgent' as 'low' } },
+      `Session option "cookie.priority" must be 'low', 'medium' or 'high', got "urgent".`,
+    ],
+    [
+      'an invalid Date as expires',
+      { cookie: { expires: new Date(NaN) } },
+      'Session option "cookie.expires" must be a valid Date, or null, got an invalid Date.',
+    ],
+    [
+      'a __Host- name without Secure',
+      { name: '__Host-sid', cookie: { secure: false } },
+      `Session option "cookie.secure" must be true or 'auto' for a cookie named "__Host-sid" (browsers drop a __Host- cookie otherwise), got false.`,
+    ],
+    [
+      'a __Host- name with another path',
+      { name: '__Host-sid', cookie: { path: '/app' } },
+      'Session option "cookie.path" must be "/" for a cookie named "__Host-sid" (browsers drop a __Host- cookie otherwise), got "/app".',
+    ],
+    [
+      'a __Host- name with a domain',
+      { name: '__Host-sid', cookie: { domain: 'example.test' } },
+      'Session option "cookie.domain" must be left out for a cookie named "__Host-sid" (browsers drop a __Host- cookie otherwise), got "example.test".',
+    ],
+    [
+      'a __Secure- name without Secure',
+      { name: '__Secure-sid', cookie: { secure: false } },
+      `Session option "cookie.secure" must be true or 'auto' for a cookie named "__Secure-sid" (browsers drop a __Secure- cookie otherwise), got false.`,
+    ],
+  ])('%s fails the start with a TypeError naming the option', async (_name, options, message) => {
+    await expect(
+      Test.createTestingModule({
+        imports: [SessionModule.forRoot({ secret: SECRET, ...options })],
+      }).compile(),
+    ).rejects.toThrow(new TypeError(message));
   });
 });
