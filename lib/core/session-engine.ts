@@ -4,7 +4,13 @@ import { SessionGoneError } from '../exceptions/session-context.error';
 import { SessionCookie, serializeCookie } from './cookie';
 import type { ResolvedSessionOptions } from './options';
 import { findChanges, type SessionChanges } from './changes';
-import { RESERVED_KEYS, SessionObject, type SessionOwner, type SessionState } from './session';
+import {
+  FINGERPRINT_KEY,
+  RESERVED_KEYS,
+  SessionObject,
+  type SessionOwner,
+  type SessionState,
+} from './session';
 import { CookieSigner } from './signature';
 import { StoreGateway } from './store-gateway';
 import { isExpired, type StoredSession } from './stored-session';
@@ -14,9 +20,6 @@ export interface SessionLogger {
   error(message: string, stack?: string): void;
   warn(message: string): void;
 }
-
-/** The stored key that holds the fingerprint's hash; never one of the session's data keys. */
-export const FINGERPRINT_KEY = '__fingerprint';
 
 /** A cookie the request carried, once its signature checked out. */
 export interface VerifiedCookie {
@@ -117,13 +120,19 @@ export class RequestSession implements SessionOwner {
   private readonly state: SessionState;
   /** Whether this request has written the session (at the end, or through save()). */
   private wrote = false;
+  /**
+   * The store no longer held the session when this request wrote or touched it: another
+   * request destroyed it (a logout) or it expired. Its writes are dropped from then on, so that
+   * it is never brought back, and the response clears the cookie.
+   */
+  private gone = false;
 
   constructor(
     readonly engine: SessionEngine,
     readonly req: IncomingMessage,
     private readonly secure: boolean,
-    /** The verified cookie the request carried, if any. */
-    readonly cookie: VerifiedCookie | undefined,
+    /** The verified cookie the request came with, if any (not the one it will be sent). */
+    readonly incoming: VerifiedCookie | undefined,
     fingerprint: string | undefined,
     /** The stored record the cookie names, when it is live: the session starts from it. */
     record: StoredSession | null,
@@ -141,7 +150,7 @@ export class RequestSession implements SessionOwner {
       touchRequested: false,
     };
     this.session = new SessionObject(this.state);
-    if (record) this.fill(record, cookie!.id);
+    if (record) this.fill(record, incoming!.id);
   }
 
   /** Refills the session from the store's record (reload). */
@@ -174,7 +183,7 @@ export class RequestSession implements SessionOwner {
 
   async regenerate(): Promise<void> {
     const { state } = this;
-    if (!state.isNew && !state.destroyed) await this.engine.gateway.destroy(this.session.id);
+    if (!state.isNew && !state.destroyed) await this.engine.gateway.destroy(this.id);
     for (const key of Object.keys(this.session))
       delete (this.session as unknown as Record<string, unknown>)[key];
     Object.assign(state, {
@@ -186,6 +195,7 @@ export class RequestSession implements SessionOwner {
       touchRequested: false,
     });
     state.snapshot.clear();
+    this.gone = false;
     (this.req as { session?: unknown }).session = this.session;
   }
 
@@ -194,23 +204,25 @@ export class RequestSession implements SessionOwner {
     const wasStored = !state.isNew && !state.destroyed;
     state.destroyed = true;
     (this.req as { session?: unknown }).session = undefined;
-    if (wasStored) await this.engine.gateway.destroy(this.session.id);
+    if (wasStored) await this.engine.gateway.destroy(this.id);
   }
 
   async reload(): Promise<void> {
     this.assertLive('reload');
-    const record = this.state.isNew ? null : await this.engine.gateway.get(this.session.id);
+    const id = this.id;
+    const record = this.state.isNew ? null : await this.engine.gateway.get(id);
     if (!record || isExpired(record)) {
       throw new SessionGoneError(
-        `Session reload() found no session ${this.session.id.slice(0, 6)}… in the store`,
+        `Session reload() found no session ${id.slice(0, 6)}… in the store`,
       );
     }
-    this.hydrate(record, this.session.id);
+    this.hydrate(record, id);
   }
 
   async save(): Promise<void> {
     this.assertLive('save');
-    await this.write(findChanges(this.session, this.state.snapshot));
+    // A session found gone is not written again (logout is final): the save is dropped.
+    if (!this.gone) await this.write(findChanges(this.session, this.state.snapshot));
   }
 
   touch(): void {
@@ -219,13 +231,14 @@ export class RequestSession implements SessionOwner {
   }
 
   /**
-   * Ends the request's part: writes what needs writing and returns the `Set-Cookie` value to
-   * send, if any. Rejects with `SessionStoreError` or `SessionSerializationError`.
+   * Ends the request's part before its response headers go out: writes what needs writing and
+   * returns the `Set-Cookie` value to send, if any. Rejects with `SessionStoreError` or
+   * `SessionSerializationError`.
    */
   async commit(): Promise<string | undefined> {
     const { state, engine } = this;
     const { options } = engine;
-    if (state.destroyed) return this.cookie ? this.clearingCookie() : undefined;
+    if (state.destroyed || this.gone) return this.incoming ? this.clearingCookie() : undefined;
     const changes = findChanges(this.session, state.snapshot);
     const cookieChanged = state.cookie.changed;
     const dataChanged = changes.set.size > 0 || changes.unset.length > 0;
@@ -236,19 +249,46 @@ export class RequestSession implements SessionOwner {
       await this.write(changes);
     } else if (state.touchRequested || this.touchDue()) {
       state.cookie.reset();
-      await engine.gateway.touch(this.session.id, this.toStored(), state.base!);
+      const extended = await engine.gateway.touch(this.id, this.toStored(), state.base!);
+      if (extended === false) this.gone = true;
     }
-    const written = this.wrote;
+    if (this.gone) return this.incoming ? this.clearingCookie() : undefined;
     const send =
       options.rolling ||
       cookieChanged ||
-      (written && (this.session.id !== this.cookie?.id || Boolean(state.cookie.expires))) ||
-      (this.cookie !== undefined &&
-        this.cookie.secretIndex > 0 &&
-        this.cookie.id === this.session.id);
+      (this.wrote && cookieDue(this.id, this.incoming, state.cookie)) ||
+      this.resignDue();
     if (!send) return undefined;
-    if (options.rolling && !written) state.cookie.reset();
-    return state.cookie.serialize(options.name, engine.signer.sign(this.session.id));
+    if (options.rolling && !this.wrote) state.cookie.reset();
+    return state.cookie.serialize(options.name, engine.signer.sign(this.id));
+  }
+
+  /**
+   * After the headers went out (the body is being streamed), before the response ends: writes
+   * what the handler changed since `commit()`, so that a change made between two chunks is still
+   * stored before the client sees the end. `undefined` when there is nothing to write.
+   */
+  commitLate(): Promise<void> | undefined {
+    const { state } = this;
+    if (state.destroyed || this.gone) return undefined;
+    const changes = findChanges(this.session, state.snapshot);
+    if (changes.set.size === 0 && changes.unset.length === 0 && !state.cookie.changed)
+      return undefined;
+    // A new session stored this late does not get its cookie (the headers are gone), as with
+    // express-session; it is stored all the same, so that no change is lost without a word.
+    return this.write(changes);
+  }
+
+  /** The id, taken from this request's own state, never from a property of the session object. */
+  private get id(): string {
+    const { state } = this;
+    return (state.id ??= state.makeId());
+  }
+
+  /** A cookie verified with an older secret is signed again with the first, on the same id. */
+  private resignDue(): boolean {
+    const { incoming } = this;
+    return incoming !== undefined && incoming.secretIndex > 0 && incoming.id === this.id;
   }
 
   /** Whether `touchAfter` has passed since the session's expiry was last set in the store. */
@@ -263,22 +303,30 @@ export class RequestSession implements SessionOwner {
     return lastSet === undefined || Date.now() - lastSet >= this.engine.options.touchAfter;
   }
 
-  /** Writes the session: `set` for a new one, `patch` with just the changes for a stored one. */
+  /**
+   * Writes the session: `set` for a new one, `patch` with just the changes for a stored one. A
+   * patch the store could not apply because the record is gone marks the session gone.
+   */
   private async write(changes: SessionChanges): Promise<void> {
     const { state, engine } = this;
     state.cookie.reset();
     const stored = this.toStored();
     if (state.isNew) {
-      await engine.gateway.set(this.session.id, stored);
+      await engine.gateway.set(this.id, stored);
     } else {
-      const set: Record<string, unknown> = { cookie: stored.cookie };
+      const set: Record<string, unknown> = {};
       for (const [key, change] of changes.set) set[key] = change.value;
-      await engine.gateway.patch(this.session.id, {
+      set.cookie = stored.cookie;
+      const applied = await engine.gateway.patch(this.id, {
         set,
         unset: changes.unset,
         session: stored,
         base: state.base,
       });
+      if (applied === false) {
+        this.gone = true;
+        return;
+      }
     }
     for (const [key, change] of changes.set) state.snapshot.set(key, change.json);
     for (const key of changes.unset) state.snapshot.delete(key);
@@ -289,13 +337,16 @@ export class RequestSession implements SessionOwner {
   }
 
   private toStored(): StoredSession {
-    const stored: StoredSession = { cookie: this.state.cookie.toJSON() };
-    // A browser-session cookie has no expiry to tell when the store last extended the session.
-    if (!stored.cookie.expires) stored.cookie.touchedAt = Date.now();
+    const stored = {} as StoredSession;
     for (const key of Object.keys(this.session)) {
+      if (RESERVED_KEYS.has(key)) continue;
       const value = (this.session as unknown as Record<string, unknown>)[key];
       if (value !== undefined) stored[key] = value;
     }
+    // Set last: nothing the data holds can stand in for the cookie or the binding.
+    stored.cookie = this.state.cookie.toJSON();
+    // A browser-session cookie has no expiry to tell when the store last extended the session.
+    if (!stored.cookie.expires) stored.cookie.touchedAt = Date.now();
     if (this.state.fingerprint !== undefined) stored[FINGERPRINT_KEY] = this.state.fingerprint;
     return stored;
   }
@@ -323,4 +374,17 @@ export class RequestSession implements SessionOwner {
     if (this.state.destroyed)
       throw new SessionGoneError(`Session ${method}() was called after destroy()`);
   }
+}
+
+/**
+ * Whether a session this request wrote needs its cookie sent: when it is not the session the
+ * request's cookie named (new, or regenerated), or when its cookie has an expiry, which moved
+ * with the write. A browser-session cookie of the same session is already in the browser.
+ */
+export function cookieDue(
+  id: string,
+  incoming: VerifiedCookie | undefined,
+  cookie: { readonly expires: Date | null | false },
+): boolean {
+  return id !== incoming?.id || Boolean(cookie.expires);
 }

@@ -1,3 +1,4 @@
+import { SessionReservedKeyError } from '../exceptions/session-reserved-key.error';
 import { withCallback, type NodeCallback } from './callback';
 import type { SessionCookie } from './cookie';
 import type { StoredSession } from './stored-session';
@@ -45,7 +46,14 @@ export interface SessionState {
   touchRequested: boolean;
 }
 
-/** Names a data key can never have: they are the session's own members. */
+/** The stored key that holds the fingerprint's hash; never one of the session's data keys. */
+export const FINGERPRINT_KEY = '__fingerprint';
+
+/**
+ * Names a data key can never have: the session's own members, what every object inherits and
+ * Tessera's internal keys. Assigning one throws (see the accessors below), and a stored record's
+ * key of that name is never loaded as data.
+ */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set([
   'id',
   'cookie',
@@ -57,6 +65,7 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set([
   'resetMaxAge',
   '__proto__',
   'constructor',
+  FINGERPRINT_KEY,
 ]);
 
 /**
@@ -115,3 +124,34 @@ export class SessionObject {
     return this;
   }
 }
+
+/**
+ * Every reserved name becomes an accessor on the prototype whose setter throws, so that
+ * `session.save = …`, `Object.assign(session, body)` with a `cookie`, `__proto__` or
+ * `__fingerprint` key, and the like fail loudly at the assignment instead of shadowing a method,
+ * swapping the prototype (and with it `id`), or being stored and never read back. Reads are
+ * unchanged: a method still reads as the method, `id` and `cookie` as their getters.
+ */
+function reserveNames(prototype: object): void {
+  for (const name of RESERVED_KEYS) {
+    const own = Object.getOwnPropertyDescriptor(prototype, name);
+    Object.defineProperty(prototype, name, {
+      get: own?.get ?? readerOf(name, own?.value),
+      set() {
+        throw new SessionReservedKeyError(name);
+      },
+      configurable: true,
+      enumerable: false,
+    });
+  }
+}
+
+function readerOf(name: string, value: unknown): (this: object) => unknown {
+  if (name === '__proto__')
+    return function (this: object) {
+      return Object.getPrototypeOf(this) as unknown;
+    };
+  return () => value;
+}
+
+reserveNames(SessionObject.prototype);

@@ -4,7 +4,7 @@ import { readCookie } from '../core/cookie';
 import { runInRequest } from '../core/request-context';
 import type { RequestSession, SessionEngine } from '../core/session-engine';
 import { SessionUnavailableError } from '../exceptions/session-store.error';
-import { holdResponse, replyError } from './response-hold';
+import { holdFor, installHold } from './response-hold';
 
 type Next = (err?: unknown) => void;
 
@@ -52,6 +52,8 @@ export function createSessionHandler(engine: SessionEngine) {
     // Already done for this request (the middleware mounted twice): do nothing twice.
     if (req[REQUEST_SESSION] !== undefined || req[PENDING] !== undefined) return next();
     if (engine.isIgnored(pathnameOf(req))) return next();
+    // Before anything can look up `res.end`: the session may first be read in its arguments.
+    installHold(res, logger);
     const cookie = engine.verify(readCookie(req.headers.cookie, options.name));
     if (!cookie) {
       req[PENDING] = { context, res };
@@ -124,16 +126,7 @@ function attach(req: SessionRequest, res: ServerResponse, request: RequestSessio
   req[REQUEST_SESSION] = request;
   defineValue(req, 'session', request.session);
   Object.defineProperty(req, 'sessionID', SESSION_ID);
-  const { logger } = request.engine;
-  holdResponse(
-    res,
-    () => request.commit(),
-    (err) => {
-      const status = (err as { statusCode?: number }).statusCode ?? 500;
-      logger.error(`Could not commit the session: ${(err as Error).message}`, (err as Error).stack);
-      replyError(res, status, status === 503 ? 'Service Unavailable' : 'Internal Server Error');
-    },
-  );
+  holdFor(res, request);
 }
 
 function pathnameOf(req: IncomingMessage): string {

@@ -106,6 +106,17 @@ describe.each(CASES)('sessions in a WebSocket gateway (%s on %s)', (transport, p
     expect((await overHttp(cookie)).data).toEqual({ user: 'ada', color: 'blue', size: 'L' });
   });
 
+  it('a connection opened before a logout over HTTP cannot bring the session back by saving', async () => {
+    const { cookie, id } = await signIn();
+    const socket = await connect('default', cookie);
+    await t.http().post('/logout').set('Cookie', cookie).expect(200);
+    expectDone(await socket.send('save', { color: 'blue' }), 'save');
+    expect(await store.inner.get(id)).toBeNull();
+    const next = await overHttp(cookie);
+    expect(next.id).not.toBe(id);
+    expect(next.data).toEqual({});
+  });
+
   it('reload() reads into the same object what HTTP changed since the connection opened', async () => {
     const { cookie } = await signIn();
     const socket = await connect('default', cookie);
