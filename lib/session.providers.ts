@@ -1,6 +1,7 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { resolveSessionOptions, type ResolvedSessionOptions } from './core/options';
 import { SessionEngine } from './core/session-engine';
+import { followSession } from './http/attach';
 import type { SessionModuleOptions } from './interfaces/session-module-options.interface';
 import { SESSION_ENGINE, SESSION_OPTIONS, SESSION_STORE } from './session.constants';
 import { RAW_SESSION_OPTIONS } from './session.module-definition';
@@ -11,7 +12,7 @@ let warnedMemoryStoreInProduction = false;
 
 /** Checks the options once, when the app is created: a bad option fails the start, named. */
 function resolveOptions(options: SessionModuleOptions): ResolvedSessionOptions {
-  const resolved = resolveSessionOptions(options);
+  const resolved = resolveSessionOptions({ ...options, store: options.store ?? new MemoryStore() });
   if (
     resolved.store instanceof MemoryStore &&
     process.env.NODE_ENV === 'production' &&
@@ -36,7 +37,7 @@ export const sessionProviders: Provider[] = [
   {
     provide: SESSION_ENGINE,
     useFactory: (options: ResolvedSessionOptions) =>
-      new SessionEngine(options, new Logger('Session')),
+      new SessionEngine(options, new Logger('Session'), followSession),
     inject: [SESSION_OPTIONS],
   },
 ];

@@ -1,4 +1,4 @@
-import { SessionSerializationError } from '../exceptions/session-serialization.error';
+import { SessionSerializationError } from './errors';
 import { findChanges } from './changes';
 import type { SessionObject } from './session';
 

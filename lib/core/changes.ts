@@ -1,4 +1,4 @@
-import { SessionSerializationError } from '../exceptions/session-serialization.error';
+import { SessionSerializationError } from './errors';
 import type { SessionObject } from './session';
 
 /** A data key this request wrote, with the JSON text it had when compared. */

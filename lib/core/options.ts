@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { MemoryStore } from '../stores/memory.store';
-import type { SessionStore } from '../stores/session-store.interface';
+import type { SessionStore } from './session-store';
 import {
   checkAttribute,
   checkCookieName,
@@ -28,7 +27,7 @@ export interface SessionOptions {
   name?: string;
   /** connect's name for `name`; `name` wins when both are given. */
   key?: string;
-  /** Where session data lives. @default new MemoryStore() */
+  /** Where session data lives. @default new MemoryStore() (made by `SessionModule`) */
   store?: SessionStore;
   /** Cookie attributes, merged over the defaults. @default { path: '/', httpOnly: true, maxAge: 14_400_000, sameSite: 'lax', secure: 'auto' } */
   cookie?: SessionCookieOptions;
@@ -117,7 +116,9 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   const name = checkCookieName(options.name ?? options.key ?? 'connect.sid', failing(nameOption));
   const cookie = resolveCookie(options.cookie);
   checkPrefix(name, cookie);
-  const store = options.store ?? new MemoryStore();
+  // The default store is the Nest face's to make: the core knows no store implementation.
+  const store = options.store;
+  if (store === undefined || store === null) fail('store', 'is required');
   const missing = (['get', 'set', 'destroy'] as const).filter(
     (m) => typeof store?.[m] !== 'function',
   );

@@ -1,31 +1,25 @@
-import { SessionReservedKeyError } from '../exceptions/session-reserved-key.error';
+import { SessionReservedKeyError } from './errors';
 import { SessionCookie } from './cookie';
-import { RESERVED_KEYS, SessionObject, type SessionOwner, type SessionState } from './session';
+import { RESERVED_KEYS, SessionObject, type SessionOwner } from './session';
 
-function makeSession(): { session: SessionObject & Record<string, unknown>; state: SessionState } {
+function makeSession(): {
+  session: SessionObject & Record<string, unknown>;
+  cookie: SessionCookie;
+} {
+  const cookie = new SessionCookie(
+    { originalMaxAge: 1000, expires: new Date(Date.now() + 1000) },
+    false,
+  );
   const owner: SessionOwner = {
+    id: 'the-real-id',
+    cookie,
     regenerate: async () => undefined,
     destroy: async () => undefined,
     reload: async () => undefined,
     save: async () => undefined,
     touch: () => undefined,
   };
-  const state: SessionState = {
-    owner,
-    id: 'the-real-id',
-    makeId: () => 'made',
-    cookie: new SessionCookie(
-      { originalMaxAge: 1000, expires: new Date(Date.now() + 1000) },
-      false,
-    ),
-    isNew: false,
-    destroyed: false,
-    base: null,
-    snapshot: new Map(),
-    fingerprint: undefined,
-    touchRequested: false,
-  };
-  return { session: new SessionObject(state) as SessionObject & Record<string, unknown>, state };
+  return { session: new SessionObject(owner) as SessionObject & Record<string, unknown>, cookie };
 }
 
 describe('SessionObject: reserved names', () => {
@@ -54,8 +48,7 @@ describe('SessionObject: reserved names', () => {
   });
 
   it('Object.assign with a cookie or __fingerprint key is refused, and the cookie stays', () => {
-    const { session, state } = makeSession();
-    const cookie = state.cookie;
+    const { session, cookie } = makeSession();
     expect(() =>
       Object.assign(session, { cookie: { expires: '2099-01-01T00:00:00Z', httpOnly: false } }),
     ).toThrow('Session key "cookie" is reserved');

@@ -1,7 +1,6 @@
-import { SessionReservedKeyError } from '../exceptions/session-reserved-key.error';
+import { SessionReservedKeyError } from './errors';
 import { withCallback, type NodeCallback } from './callback';
 import type { SessionCookie } from './cookie';
-import type { StoredSession } from './stored-session';
 
 /**
  * The data a session holds, open to declaration merging so that `session.userId` is typed
@@ -17,33 +16,34 @@ import type { StoredSession } from './stored-session';
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface SessionData {}
 
-/** What a session's methods ask of the request that owns it (see `SessionEngine`). */
+/**
+ * What a session asks of the request that owns it (see `RequestSession`): its id and cookie, and
+ * what its methods do. The session object itself holds nothing but its data.
+ */
 export interface SessionOwner {
-  regenerate(session: SessionObject): Promise<void>;
-  destroy(session: SessionObject): Promise<void>;
-  reload(session: SessionObject): Promise<void>;
-  save(session: SessionObject): Promise<void>;
-  touch(session: SessionObject): void;
+  /** The id, made on first read for a new session. */
+  readonly id: string;
+  readonly cookie: SessionCookie;
+  regenerate(): Promise<void>;
+  destroy(): Promise<void>;
+  reload(): Promise<void>;
+  save(): Promise<void>;
+  touch(): void;
 }
 
-/** A session's bookkeeping, kept off the data's own keys. */
-export interface SessionState {
-  owner: SessionOwner;
-  /** The id, made on first use for a new session. */
-  id: string | undefined;
-  makeId: () => string;
-  cookie: SessionCookie;
-  /** `true` until the session has been written to the store. */
-  isNew: boolean;
-  destroyed: boolean;
-  /** The record as the store returned it (what `SessionChange.base` carries). */
-  base: StoredSession | null;
-  /** The JSON text of every data key as last loaded or written: how changes are found. */
-  snapshot: Map<string, string>;
-  /** Hash of the fingerprint the session is bound to, when the option is on. */
-  fingerprint: string | undefined;
-  /** `touch()` was called: extend the store's expiry at the end, whatever `touchAfter` says. */
-  touchRequested: boolean;
+/**
+ * A session's data keys as a plain record: the one place the session object is seen as what it
+ * also is, an object whose own enumerable properties are exactly its data (members live on the
+ * prototype or in a private field, so they never show among them).
+ */
+export function dataOf(session: SessionObject): Record<string, unknown> {
+  return session as unknown as Record<string, unknown>;
+}
+
+/** Removes every data key (regenerate, reload). */
+export function clearData(session: SessionObject): void {
+  const data = dataOf(session);
+  for (const key of Object.keys(data)) delete data[key];
 }
 
 /** The stored key that holds the fingerprint's hash; never one of the session's data keys. */
@@ -75,52 +75,51 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set([
  */
 export class SessionObject {
   // A private field: never one of the data's keys, never in JSON, invisible to Object.keys().
-  readonly #state: SessionState;
+  readonly #owner: SessionOwner;
 
-  constructor(state: SessionState) {
-    this.#state = state;
+  constructor(owner: SessionOwner) {
+    this.#owner = owner;
   }
 
   /** The session id. */
   get id(): string {
-    const state = this.#state;
-    return (state.id ??= state.makeId());
+    return this.#owner.id;
   }
 
   /** This session's cookie: `maxAge` (ms remaining, assignable), `expires`, `originalMaxAge`, attributes. */
   get cookie(): SessionCookie {
-    return this.#state.cookie;
+    return this.#owner.cookie;
   }
 
   /** New id and empty data; the old record is destroyed in the store. This object carries the new id. */
   regenerate(callback?: NodeCallback): Promise<void> {
-    return withCallback(this.#state.owner.regenerate(this), callback);
+    return withCallback(this.#owner.regenerate(), callback);
   }
 
   /** Removes the session from the store; the response clears the cookie. */
   destroy(callback?: NodeCallback): Promise<void> {
-    return withCallback(this.#state.owner.destroy(this), callback);
+    return withCallback(this.#owner.destroy(), callback);
   }
 
   /** Reads the data from the store again, into this same object. */
   reload(callback?: NodeCallback): Promise<void> {
-    return withCallback(this.#state.owner.reload(this), callback);
+    return withCallback(this.#owner.reload(), callback);
   }
 
   /** Writes the session now (it is also written before the response when changed). */
   save(callback?: NodeCallback): Promise<void> {
-    return withCallback(this.#state.owner.save(this), callback);
+    return withCallback(this.#owner.save(), callback);
   }
 
   /** Resets `cookie.maxAge` to its original value; the store's expiry is extended at the end of the request. */
   touch(callback?: NodeCallback): Promise<void> {
-    this.#state.owner.touch(this);
+    this.#owner.touch();
     return withCallback(Promise.resolve(), callback);
   }
 
   /** connect's name for `touch()`'s cookie reset. */
   resetMaxAge(): this {
-    this.#state.cookie.reset();
+    this.#owner.cookie.reset();
     return this;
   }
 }

@@ -1,4 +1,4 @@
-import type { SessionStore } from '../stores/session-store.interface';
+import type { SessionStore } from './session-store';
 import type { NodeCallback } from './callback';
 import { StoreGateway } from './store-gateway';
 import type { SessionChange, StoredSession } from './stored-session';

@@ -1,5 +1,6 @@
-import { SessionStoreError } from '../exceptions/session-store.error';
-import type { SessionStore } from '../stores/session-store.interface';
+import { SessionStoreError } from './errors';
+import { cookieOnlyChange } from './store-support';
+import type { SessionStore } from './session-store';
 import { applyChange, isExpired, type SessionChange, type StoredSession } from './stored-session';
 
 /** Marks a store whose methods all return Promises, so the gateway passes them no callback. */
@@ -59,7 +60,7 @@ export class StoreGateway {
     if (typeof this.store.touch === 'function' && typeof this.store.patch === 'function') {
       return (await this.call<boolean | void>('touch', [sid, session])) !== false;
     }
-    return this.patch(sid, { set: { cookie: session.cookie }, unset: [], session, base });
+    return this.patch(sid, cookieOnlyChange(session, base));
   }
 
   private call<T = void>(method: StoreMethod, args: unknown[]): Promise<T> {

@@ -59,7 +59,17 @@ export interface SessionChange {
 export function applyChange(current: StoredSession, change: SessionChange): StoredSession {
   const merged: StoredSession = { ...current };
   for (const key of change.unset) delete merged[key];
-  for (const key of Object.keys(change.set)) merged[key] = change.set[key];
+  // Defined, not assigned: a key named `__proto__` (a record another writer made, say) must stay a
+  // key of the record rather than replace its prototype.
+  for (const key of Object.keys(change.set)) {
+    const value = change.set[key];
+    Object.defineProperty(merged, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return merged;
 }
 

@@ -1,11 +1,15 @@
+import type { ServerResponse } from 'node:http';
+import { exposeHold, HOLD, HOLDING, OPEN, RELEASED } from './held-state';
 import {
-  OutgoingMessage,
-  STATUS_CODES,
-  validateHeaderName,
-  validateHeaderValue,
-  type OutgoingHttpHeaders,
-  type ServerResponse,
-} from 'node:http';
+  addSetCookie,
+  applyHead,
+  byteLength,
+  headersSentError,
+  nativeHeadersSent,
+  replyError,
+  validateChunk,
+  writeAfterEnd,
+} from './node-response';
 
 /** What the hold asks of a request's session (see `RequestSession`). */
 export interface SessionCommit {
@@ -23,19 +27,9 @@ export interface HoldLogger {
 type Args = unknown[];
 type Method = (this: ServerResponse, ...args: Args) => unknown;
 
-const HOLD = Symbol('tessera:response-hold');
 type HeldResponse = ServerResponse & { [HOLD]?: ResponseHold };
 
-/** Nothing has gone out yet, and nothing is held. */
-const OPEN = 0;
-/** A commit is running: the status line and body wait for it. */
-const HOLDING = 1;
-/** Everything is passed straight to Node. */
-const RELEASED = 2;
-
-const HEAD = 0;
-const WRITE = 1;
-const END = 2;
+const [HEAD, WRITE, END] = [0, 1, 2] as const;
 type Queued = [typeof HEAD | typeof WRITE | typeof END, Args];
 
 /**
@@ -63,6 +57,7 @@ class ResponseHold {
   heldBytes = 0;
   /** A held `write()` returned false: `'drain'` is owed. */
   owesDrain = false;
+  /** Node's `setHeader`, kept when the hold is exposed: the release sets the cookie with it. */
   setHeader: Method | undefined;
 
   constructor(
@@ -97,19 +92,6 @@ export function holdFor(res: ServerResponse, session: SessionCommit): void {
   if (!hold) return;
   hold.session = session;
   if (nativeHeadersSent(res)) hold.phase = RELEASED;
-}
-
-const headersSentGetter = Object.getOwnPropertyDescriptor(
-  OutgoingMessage.prototype,
-  'headersSent',
-)!.get!;
-const writableEndedGetter = Object.getOwnPropertyDescriptor(
-  OutgoingMessage.prototype,
-  'writableEnded',
-)!.get!;
-
-function nativeHeadersSent(res: ServerResponse): boolean {
-  return headersSentGetter.call(res) as boolean;
 }
 
 function heldWriteHead(this: HeldResponse, ...args: Args): unknown {
@@ -183,58 +165,13 @@ function start(hold: ResponseHold, res: HeldResponse, atEnd: boolean): void {
   hold.phase = HOLDING;
   hold.startedAtEnd = atEnd;
   exposeHold(hold, res);
-  let committing: Promise<string | undefined>;
-  try {
-    committing = hold.session!.commit();
-  } catch (err) {
-    committing = Promise.reject(err);
-  }
+  // A commit that throws instead of rejecting is a rejection all the same.
+  const committing = new Promise<string | undefined>((resolve) => resolve(hold.session!.commit()));
   committing.then(
     (setCookie) => release(hold, res, setCookie),
     (err: unknown) => failBeforeHeaders(hold, res, err),
   );
 }
-
-/**
- * While held, the response reads as Node's would after the same calls: headers sent, ended
- * once `end()` was called, and headers refused.
- */
-function exposeHold(hold: ResponseHold, res: HeldResponse): void {
-  if (hold.setHeader) return;
-  hold.setHeader = res.setHeader as Method;
-  Object.defineProperties(res, HELD_STATE);
-  const refuse = (name: 'setHeader' | 'appendHeader' | 'removeHeader', verb: string) => {
-    const native = res[name] as Method;
-    res[name] = function (this: HeldResponse, ...args: Args) {
-      if (this[HOLD]!.phase === HOLDING) throw headersSentError(verb);
-      return native.apply(this, args);
-    } as never;
-  };
-  refuse('setHeader', 'set');
-  refuse('appendHeader', 'append');
-  refuse('removeHeader', 'remove');
-  // Node's flushHeaders() writes the head only when it has not been written: while held it has,
-  // as far as the handler can tell, so there is nothing to flush until the release.
-  const flushHeaders = res.flushHeaders as Method;
-  res.flushHeaders = function (this: HeldResponse, ...args: Args) {
-    if (this[HOLD]!.phase !== HOLDING) return flushHeaders.apply(this, args);
-  } as never;
-}
-
-const HELD_STATE: PropertyDescriptorMap = {
-  headersSent: {
-    get(this: HeldResponse) {
-      return this[HOLD]!.phase === HOLDING || nativeHeadersSent(this);
-    },
-    configurable: true,
-  },
-  writableEnded: {
-    get(this: HeldResponse) {
-      return this[HOLD]!.ended || (writableEndedGetter.call(this) as boolean);
-    },
-    configurable: true,
-  },
-};
 
 /** The commit is done: the `Set-Cookie` joins the headers, and the held calls go to Node in order. */
 function release(hold: ResponseHold, res: HeldResponse, setCookie: string | undefined): void {
@@ -294,7 +231,7 @@ function failBeforeHeaders(hold: ResponseHold, res: HeldResponse, err: unknown):
   const status = (err as { statusCode?: unknown }).statusCode;
   const code = typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
   hold.logger.error(`Could not commit the session: ${describe(err)}`, stackOf(err));
-  replyError(hold, res, code);
+  replyError(res, code, hold.writeHead, hold.end, hold.logger);
 }
 
 /** The late write failed after the headers went out: the reply must not pass for complete. */
@@ -316,177 +253,7 @@ function failReplay(hold: ResponseHold, res: HeldResponse, err: unknown): void {
   // The reply is settled: what the handler still writes is a write after end, not a crash.
   hold.ended = true;
   hold.logger.error(`Could not send the response: ${describe(err)}`, stackOf(err));
-  replyError(hold, res, 500);
-}
-
-/** Answers `status` with a small JSON body in Nest's error shape, dropping what was set so far. */
-function replyError(hold: ResponseHold, res: HeldResponse, status: number): void {
-  try {
-    if (nativeHeadersSent(res)) {
-      // Too late to say so: cut the reply short rather than let it pass for a success.
-      res.destroy();
-      return;
-    }
-    for (const name of res.getHeaderNames()) res.removeHeader(name);
-    const message = status === 503 ? 'Service Unavailable' : 'Internal Server Error';
-    const body = JSON.stringify({ statusCode: status, message });
-    hold.writeHead.call(res, status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-    });
-    hold.end.call(res, body);
-  } catch (err) {
-    hold.logger.error(`Could not send an error response: ${describe(err)}`, stackOf(err));
-    res.destroy();
-  }
-}
-
-/** Adds our cookie to the ones the response already sets, in a new list. */
-function addSetCookie(res: ServerResponse, setHeader: Method, cookie: string): void {
-  const current = res.getHeader('Set-Cookie');
-  const list =
-    current === undefined ? [] : Array.isArray(current) ? current.map(String) : [String(current)];
-  list.push(cookie);
-  setHeader.call(res, 'Set-Cookie', list);
-}
-
-/**
- * What Node's `writeHead()` does before it sends anything, step for step, done at the call so that
- * it throws where and as Node throws: the status is checked, the headers are validated and put on
- * the response, then the status message is checked. Node's own fast path (no header set before)
- * validates every header before it keeps any; so does this, before copying them onto the response.
- * The caller's object or array is never kept or changed.
- */
-function applyHead(res: HeldResponse, [statusCode, reason, headers]: Args): void {
-  const code = (statusCode as number) | 0;
-  if (code < 100 || code > 999) {
-    throw nodeError(
-      RangeError,
-      'ERR_HTTP_INVALID_STATUS_CODE',
-      `Invalid status code: ${String(statusCode)}`,
-    );
-  }
-  if (typeof reason === 'string') {
-    res.statusMessage = reason;
-  } else {
-    if (!res.statusMessage) res.statusMessage = STATUS_CODES[code] ?? 'unknown';
-    headers ??= reason;
-  }
-  res.statusCode = code;
-  if (hasOutHeaders(res)) setProgressively(res, headers);
-  else if (headers) setAtOnce(res, headers);
-  if (INVALID_REASON.test(res.statusMessage))
-    throw nodeError(TypeError, 'ERR_INVALID_CHAR', 'Invalid character in statusMessage');
-}
-
-/** Node's slow path: headers were set before, so these go through `setHeader` one by one. */
-function setProgressively(res: ServerResponse, headers: unknown): void {
-  if (Array.isArray(headers)) {
-    if (headers.length % 2 !== 0) throw invalidHeadersError();
-    for (let n = 0; n < headers.length; n += 2) {
-      const name = headers[n] as string;
-      if (name) res.setHeader(name, headers[n + 1] as string);
-    }
-  } else if (headers) {
-    const object = headers as OutgoingHttpHeaders;
-    for (const name of Object.keys(object)) if (name) res.setHeader(name, object[name]!);
-  }
-}
-
-/** Node's fast path: the headers are the whole set, each validated before any is kept. */
-function setAtOnce(res: ServerResponse, headers: unknown): void {
-  const pairs: [string, unknown][] = [];
-  if (Array.isArray(headers)) {
-    if (headers.length > 0 && Array.isArray(headers[0])) {
-      for (const entry of headers as unknown[][]) pairs.push([entry[0] as string, entry[1]]);
-    } else {
-      if (headers.length % 2 !== 0) throw invalidHeadersError();
-      for (let n = 0; n < headers.length; n += 2)
-        pairs.push([headers[n] as string, headers[n + 1]]);
-    }
-  } else {
-    for (const name in headers as object) {
-      if (Object.hasOwn(headers as object, name))
-        pairs.push([name, (headers as Record<string, unknown>)[name]]);
-    }
-  }
-  for (const [name, value] of pairs) {
-    // Node's own checks, so the error is the one Node would throw.
-    validateHeaderName(name);
-    for (const item of Array.isArray(value) ? value : [value])
-      validateHeaderValue(name, item as string);
-  }
-  // A raw list may repeat a name, and Node sends each line.
-  for (const [name, value] of pairs) res.appendHeader(name, value as string | string[]);
-}
-
-/** Whether the response has had headers set before (Node's `kOutHeaders`, its slow path). */
-function hasOutHeaders(res: ServerResponse): boolean {
-  if (OUT_HEADERS) return Boolean((res as unknown as Record<symbol, unknown>)[OUT_HEADERS]);
-  return res.getHeaderNames().length > 0;
-}
-
-const OUT_HEADERS = Object.getOwnPropertySymbols(new OutgoingMessage()).find(
-  (symbol) => symbol.description === 'kOutHeaders',
-);
-
-function invalidHeadersError(): Error {
-  return nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', "The argument 'headers' is invalid.");
-}
-
-/** What Node refuses in a status message. */
-const INVALID_REASON = /[^\t\x20-\x7e\x80-\xff]/;
-
-function validateChunk(chunk: unknown): void {
-  if (chunk === null)
-    throw nodeError(TypeError, 'ERR_STREAM_NULL_VALUES', 'May not write null values to stream');
-  if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
-    throw nodeError(
-      TypeError,
-      'ERR_INVALID_ARG_TYPE',
-      'The "chunk" argument must be of type string or an instance of Buffer or Uint8Array',
-    );
-  }
-}
-
-function byteLength(chunk: unknown, encoding: unknown): number {
-  return typeof chunk === 'string'
-    ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
-    : (chunk as Uint8Array).byteLength;
-}
-
-/**
- * A write after `end()`, reported as Node reports it: to the callback and as an `'error'` event,
- * on the next tick, unless the response was destroyed.
- */
-function writeAfterEnd(res: ServerResponse, callback: unknown): void {
-  const err = nodeError(Error, 'ERR_STREAM_WRITE_AFTER_END', 'write after end');
-  const report = typeof callback === 'function' ? (callback as (err: Error) => void) : undefined;
-  if (res.destroyed) {
-    if (report) process.nextTick(report, err);
-    return;
-  }
-  process.nextTick(() => {
-    report?.(err);
-    if (!res.destroyed) res.emit('error', err);
-  });
-}
-
-function headersSentError(verb: string): Error {
-  return nodeError(
-    Error,
-    'ERR_HTTP_HEADERS_SENT',
-    `Cannot ${verb} headers after they are sent to the client`,
-  );
-}
-
-/** An error shaped as Node's own (same class, `code` and message), so callers can match it. */
-function nodeError(
-  Kind: ErrorConstructor | RangeErrorConstructor | TypeErrorConstructor,
-  code: string,
-  message: string,
-): Error {
-  return Object.assign(new Kind(message), { code });
+  replyError(res, 500, hold.writeHead, hold.end, hold.logger);
 }
 
 function describe(err: unknown): string {

@@ -1,3 +1,4 @@
+import { redact } from '../core/redact';
 import type { StoredSession } from '../core/stored-session';
 import type { RedisStoreLogger, RedisStoreSerializer } from './redis-store.options';
 
@@ -46,11 +47,6 @@ export class SessionCodec {
   warn(message: string): void {
     this.logger?.warn(message);
   }
-}
-
-/** Enough of an id to find it in Redis, not enough to use it: logs are read by many. */
-export function redact(sid: string): string {
-  return `${sid.slice(0, 6)}…`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,6 @@
 import { withCallback, type NodeCallback } from '../core/callback';
 import {
   applyChange,
-  DEFAULT_STORE_TTL_MS,
   expiresAt,
   isExpired,
   type SessionChange,
@@ -9,13 +8,12 @@ import {
 } from '../core/stored-session';
 import { ConnectCompatibleStore } from '../stores/connect-store.base';
 import type { SessionStore } from '../stores/session-store.interface';
-import { redact, SessionCodec } from './redis.codec';
+import { redact } from '../core/redact';
+import { CONFLICT, cookieOnlyChange, retryOnConflict, storeTtl } from '../core/store-support';
+import { SessionCodec } from './redis.codec';
 import { driverFor, scanKeys, type Driver } from './redis.driver';
 import { NOT_A_SESSION, patchArgs, SCRIPTS, type ScriptName } from './redis.scripts';
 import type { RedisStoreOptions } from './redis-store.options';
-
-/** How many times in a row a compare-and-set patch may lose a race before it gives up. */
-const CAS_ATTEMPTS = 10;
 
 /**
  * A session store on Redis, for apps that run as many processes or machines: they all see the
@@ -57,15 +55,10 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
     super();
     this.driver = driverFor(options?.client);
     this.prefix = options.prefix ?? 'sess:';
-    this.ttl = options.ttl ?? DEFAULT_STORE_TTL_MS;
+    this.ttl = storeTtl('RedisStore', options.ttl);
     this.scanCount = options.scanCount ?? 100;
     const logger = options.logger === false ? undefined : (options.logger ?? console);
     this.codec = new SessionCodec(options.serializer, logger);
-    if (!(this.ttl > 0)) {
-      throw new TypeError(
-        `RedisStore option "ttl" must be a positive number of ms, got ${String(options.ttl)}`,
-      );
-    }
     if (!(Number.isInteger(this.scanCount) && this.scanCount > 0)) {
       throw new TypeError(
         `RedisStore option "scanCount" must be a positive integer, got ${String(options.scanCount)}`,
@@ -74,20 +67,20 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
   }
 
   get(sid: string, callback?: NodeCallback<StoredSession | null>): Promise<StoredSession | null> {
-    return withCallback(this.getNow(sid), callback);
+    return withCallback(this.read(sid), callback);
   }
 
   set(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
-    return withCallback(this.setNow(sid, session), callback);
+    return withCallback(this.write(sid, session), callback);
   }
 
   touch(sid: string, session: StoredSession, callback?: NodeCallback<boolean>): Promise<boolean> {
-    return withCallback(this.touchNow(sid, session), callback);
+    return withCallback(this.extend(sid, session), callback);
   }
 
   /** Applies one request's change to the record as it is now, atomically, in one command. */
   patch(sid: string, change: SessionChange, callback?: NodeCallback<boolean>): Promise<boolean> {
-    return withCallback(this.patchNow(sid, change), callback);
+    return withCallback(this.merge(sid, change), callback);
   }
 
   destroy(sid: string, callback?: NodeCallback): Promise<void> {
@@ -110,15 +103,15 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
   all(
     callback?: NodeCallback<Record<string, StoredSession>>,
   ): Promise<Record<string, StoredSession>> {
-    return withCallback(this.allNow(), callback);
+    return withCallback(this.readAll(), callback);
   }
 
   /** Removes every key under `prefix`, found with SCAN on every master; other keys stay. */
   clear(callback?: NodeCallback): Promise<void> {
-    return withCallback(this.clearNow(), callback);
+    return withCallback(this.removeAll(), callback);
   }
 
-  private async getNow(sid: string): Promise<StoredSession | null> {
+  private async read(sid: string): Promise<StoredSession | null> {
     const key = this.prefix + sid;
     const text = await this.command(key, ['GET', key]).catch((err: Error) => {
       // Something else than a string under the key is bad data too, not an outage.
@@ -131,7 +124,7 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
     return session && !isExpired(session) ? session : null;
   }
 
-  private async setNow(sid: string, session: StoredSession): Promise<void> {
+  private async write(sid: string, session: StoredSession): Promise<void> {
     const text = this.codec.encode(session);
     const px = this.pxOf(session);
     if (px <= 0) return this.del(this.prefix + sid);
@@ -142,12 +135,12 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
    * Moves the expiry and stores the new cookie with it, so that the record's `cookie.expires` and
    * the key's TTL agree: a patch of the `cookie` key alone.
    */
-  private touchNow(sid: string, session: StoredSession): Promise<boolean> {
-    return this.patchNow(sid, { set: { cookie: session.cookie }, unset: [], session, base: null });
+  private extend(sid: string, session: StoredSession): Promise<boolean> {
+    return this.merge(sid, cookieOnlyChange(session));
   }
 
   /** Resolves `false`, having written nothing, when the session is gone: it stays gone. */
-  private async patchNow(sid: string, change: SessionChange): Promise<boolean> {
+  private async merge(sid: string, change: SessionChange): Promise<boolean> {
     const key = this.prefix + sid;
     const px = this.pxOf(change.session);
     // The change itself expires the session.
@@ -174,7 +167,7 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
     let seen: unknown = change.base ? this.codec.textOf(change.base) : undefined;
     let fresh = seen === undefined;
     if (fresh) seen = await this.command(key, ['GET', key]);
-    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    return retryOnConflict('RedisStore', sid, async () => {
       if (seen == null) return false;
       const current = await this.codec.decode(sid, String(seen));
       if (!current) throw notASession(sid, 'not readable by the serializer');
@@ -182,27 +175,25 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
         if (fresh) return false;
         // Expired as this request read it; another request's touch may have extended it since.
         [seen, fresh] = [await this.command(key, ['GET', key]), true];
-        continue;
+        return CONFLICT;
       }
       const text = this.codec.encode(applyChange(current, change));
       const reply = await this.script('cas', key, [String(seen), text, String(px)]);
       if (reply === 1) return true;
       [seen, fresh] = [reply === 0 ? null : reply, true];
-    }
-    throw new Error(
-      `RedisStore: patch of session ${redact(sid)} lost ${CAS_ATTEMPTS} races in a row`,
-    );
+      return CONFLICT;
+    });
   }
 
-  private async allNow(): Promise<Record<string, StoredSession>> {
+  private async readAll(): Promise<Record<string, StoredSession>> {
     const sessions: Record<string, StoredSession> = {};
     const ids = [...(await this.keys())].map((key) => key.slice(this.prefix.length));
-    const found = await Promise.all(ids.map((sid) => this.getNow(sid)));
+    const found = await Promise.all(ids.map((sid) => this.read(sid)));
     for (const [i, sid] of ids.entries()) if (found[i]) sessions[sid] = found[i];
     return sessions;
   }
 
-  private async clearNow(): Promise<void> {
+  private async removeAll(): Promise<void> {
     // One DEL per key: a cluster refuses a multi-key DEL across slots.
     await Promise.all([...(await this.keys())].map((key) => this.del(key)));
   }
@@ -213,7 +204,7 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
 
   /** Every key under the prefix (as the client names it), by SCAN on each master. */
   private async keys(): Promise<Set<string>> {
-    this.check();
+    this.refuseWhileDown();
     return scanKeys(this.driver, this.prefix, this.scanCount);
   }
 
@@ -229,7 +220,7 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
   }
 
   private command(key: string, args: string[]): Promise<unknown> {
-    this.check();
+    this.refuseWhileDown();
     return this.driver.send(key, args);
   }
 
@@ -238,7 +229,7 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
    * wait out the client's whole retry budget, and could still land after the caller gave up. A
    * client that has never been ready is let through, to be sent once its first connect ends.
    */
-  private check(): void {
+  private refuseWhileDown(): void {
     const [state, words] = this.driver.state();
     if (state === 'ready') this.seenReady = true;
     else if (state === 'down' || this.seenReady) {

@@ -1,11 +1,11 @@
 import { withCallback, type NodeCallback } from '../core/callback';
 import {
   applyChange,
-  DEFAULT_STORE_TTL_MS,
   expiresAt,
   type SessionChange,
   type StoredSession,
 } from '../core/stored-session';
+import { storeTtl } from '../core/store-support';
 import { ConnectCompatibleStore } from './connect-store.base';
 import type { SessionStore } from './session-store.interface';
 
@@ -56,15 +56,10 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   constructor(options: MemoryStoreOptions = {}) {
     super();
     this.max = options.max ?? 100_000;
-    this.ttl = options.ttl ?? DEFAULT_STORE_TTL_MS;
+    this.ttl = storeTtl('MemoryStore', options.ttl);
     if (!(Number.isInteger(this.max) && this.max > 0)) {
       throw new TypeError(
         `MemoryStore option "max" must be a positive integer, got ${String(options.max)}`,
-      );
-    }
-    if (!(this.ttl > 0)) {
-      throw new TypeError(
-        `MemoryStore option "ttl" must be a positive number of ms, got ${String(options.ttl)}`,
       );
     }
     const sweepInterval = options.sweepInterval ?? 60_000;
@@ -151,7 +146,7 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
     this.close();
   }
 
-  private live(sid: string): MemoryEntry | undefined {
+  private unexpired(sid: string): MemoryEntry | undefined {
     const entry = this.entries.get(sid);
     if (entry && entry.expiresAt <= Date.now()) {
       this.entries.delete(sid);
@@ -161,7 +156,7 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   }
 
   private read(sid: string): StoredSession | null {
-    const entry = this.live(sid);
+    const entry = this.unexpired(sid);
     return entry ? (JSON.parse(entry.json) as StoredSession) : null;
   }
 

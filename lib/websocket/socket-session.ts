@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
-import { readCookie } from '../core/cookie';
 import type { RequestSession, SessionEngine } from '../core/session-engine';
 import type { Session } from '../decorators/session.decorator';
+import { attachSession, secureFor } from '../http/attach';
 
 /** A socket's session once loaded, with whether its handshake cookie named a live session. */
 export interface SocketSession {
@@ -61,26 +60,15 @@ export function loadSocketSession(
 }
 
 async function open(engine: SessionEngine, req: IncomingMessage): Promise<SocketSession> {
-  // Only for the cookie's attributes: no cookie is ever sent over a socket.
-  const secure = Boolean((req.socket as TLSSocket | undefined)?.encrypted);
-  const cookie = engine.verify(readCookie(req.headers.cookie, engine.options.name));
-  const owner = cookie ? await engine.open(req, secure, cookie) : engine.fresh(req, secure);
-  // open() fills the session in only when the store has it; otherwise the session is a new one,
+  const cookie = engine.verify(req);
+  // The secure flag only shapes the cookie's attributes: no cookie is ever sent over a socket.
+  const owner = await engine.load(req, secureFor(req, engine.options), cookie);
+  // load() fills the session in only when the store has it; otherwise the session is a new one,
   // whose id (made on first read) is never the cookie's.
   const found = cookie !== undefined && owner.session.id === cookie.id;
-  // As the HTTP middleware does: the owner sets `req.session` to undefined on destroy() and back
-  // on regenerate(), so `@Session()` follows.
-  Object.defineProperty(req, 'session', {
-    value: owner.session,
-    writable: true,
-    configurable: true,
-    enumerable: true,
-  });
-  Object.defineProperty(req, 'sessionID', {
-    get: () => owner.session.id,
-    configurable: true,
-    enumerable: true,
-  });
+  // As over HTTP; the engine keeps `req.session` in step on destroy() and regenerate(), so
+  // `@Session()` follows.
+  attachSession(req, owner);
   return { owner, found };
 }
 

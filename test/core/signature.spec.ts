@@ -1,4 +1,6 @@
-import { CookieSigner } from './signature';
+// Here rather than beside the signer: it checks against express-session's own signer, a package
+// the core itself must never import (see test/layers.spec.ts).
+import { CookieSigner } from '../../lib/core/signature';
 
 // express-session signs with cookie-signature; checking against it proves the formats match.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

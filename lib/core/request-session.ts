@@ -1,0 +1,280 @@
+import type { IncomingMessage } from 'node:http';
+import { findChanges, type SessionChanges } from './changes';
+import { SessionCookie, serializeCookie } from './cookie';
+import { SessionGoneError } from './errors';
+import { redact } from './redact';
+import {
+  clearData,
+  dataOf,
+  FINGERPRINT_KEY,
+  RESERVED_KEYS,
+  SessionObject,
+  type SessionOwner,
+} from './session';
+import type { SessionEngine, VerifiedCookie } from './session-engine';
+import { isExpired, type StoredSession } from './stored-session';
+
+/**
+ * One request's session, and the owner its methods call into. `session` is the object the
+ * handler holds from start to end: regenerate() refills it rather than replacing it. Everything
+ * else here is this request's own bookkeeping, which nothing outside reads or changes.
+ */
+export class RequestSession implements SessionOwner {
+  readonly session: SessionObject;
+  /** The id, made on first read for a new session. */
+  private sid: string | undefined;
+  private current: SessionCookie;
+  /** `true` until the session has been written to the store. */
+  private isNew = true;
+  private destroyed = false;
+  /** The record as the store returned it (what `SessionChange.base` carries). */
+  private base: StoredSession | null = null;
+  /** The JSON text of every data key as last loaded or written: how changes are found. */
+  private readonly snapshot = new Map<string, string>();
+  /** `touch()` was called: extend the store's expiry at the end, whatever `touchAfter` says. */
+  private touchRequested = false;
+  /** Whether this request has written the session (at the end, or through save()). */
+  private wrote = false;
+  /**
+   * The store no longer held the session when this request wrote or touched it: another
+   * request destroyed it (a logout) or it expired. Its writes are dropped from then on, so that
+   * it is never brought back, and the response clears the cookie.
+   */
+  private gone = false;
+
+  constructor(
+    readonly engine: SessionEngine,
+    readonly req: IncomingMessage,
+    private readonly secure: boolean,
+    /** The verified cookie the request came with, if any (not the one it will be sent). */
+    readonly incoming: VerifiedCookie | undefined,
+    /** Hash of the fingerprint the session is bound to, when the option is on. */
+    private readonly fingerprint: string | undefined,
+    /** The stored record the cookie names, when it is live: the session starts from it. */
+    record: StoredSession | null,
+  ) {
+    this.current = record ? this.storedCookie(record) : this.newCookie();
+    this.session = new SessionObject(this);
+    if (record) this.fill(record, incoming!.id);
+  }
+
+  /** The id, taken from this request's own state, never from a property of the session object. */
+  get id(): string {
+    return (this.sid ??= this.engine.options.genid(this.req));
+  }
+
+  get cookie(): SessionCookie {
+    return this.current;
+  }
+
+  async regenerate(): Promise<void> {
+    if (!this.isNew && !this.destroyed) await this.engine.gateway.destroy(this.id);
+    clearData(this.session);
+    this.snapshot.clear();
+    this.sid = undefined;
+    this.current = this.newCookie();
+    this.isNew = true;
+    this.destroyed = false;
+    this.base = null;
+    this.touchRequested = false;
+    this.gone = false;
+    this.engine.attached(this.req, this.session);
+  }
+
+  async destroy(): Promise<void> {
+    const wasStored = !this.isNew && !this.destroyed;
+    this.destroyed = true;
+    this.engine.attached(this.req, undefined);
+    if (wasStored) await this.engine.gateway.destroy(this.id);
+  }
+
+  async reload(): Promise<void> {
+    this.assertLive('reload');
+    const id = this.id;
+    const record = this.isNew ? null : await this.engine.gateway.get(id);
+    if (!record || isExpired(record)) {
+      throw new SessionGoneError(`Session reload() found no session ${redact(id)} in the store`);
+    }
+    clearData(this.session);
+    this.snapshot.clear();
+    this.current = this.storedCookie(record);
+    this.fill(record, id);
+  }
+
+  async save(): Promise<void> {
+    this.assertLive('save');
+    // A session found gone is not written again (logout is final): the save is dropped.
+    if (!this.gone) await this.write(findChanges(this.session, this.snapshot));
+  }
+
+  touch(): void {
+    this.current.reset();
+    this.touchRequested = true;
+  }
+
+  /**
+   * Ends the request's part before its response headers go out: writes what needs writing and
+   * returns the `Set-Cookie` value to send, if any. Rejects with `SessionStoreError` or
+   * `SessionSerializationError`.
+   */
+  async commit(): Promise<string | undefined> {
+    const { options } = this.engine;
+    if (this.destroyed || this.gone) return this.clearing();
+    const changes = findChanges(this.session, this.snapshot);
+    const cookieChanged = this.current.changed;
+    const dataChanged = changes.set.size > 0 || changes.unset.length > 0;
+    if (this.isNew) {
+      if (!dataChanged && !options.saveUninitialized) return undefined;
+      await this.write(changes);
+    } else if (dataChanged || cookieChanged || options.resave) {
+      await this.write(changes);
+    } else if (this.touchRequested || this.touchDue()) {
+      this.current.reset();
+      const extended = await this.engine.gateway.touch(this.id, this.toStored(), this.base!);
+      if (extended === false) this.gone = true;
+    }
+    if (this.gone) return this.clearing();
+    const send =
+      options.rolling ||
+      cookieChanged ||
+      (this.wrote && cookieDue(this.id, this.incoming, this.current)) ||
+      this.resignDue();
+    if (!send) return undefined;
+    if (options.rolling && !this.wrote) this.current.reset();
+    return this.current.serialize(options.name, this.engine.signer.sign(this.id));
+  }
+
+  /**
+   * After the headers went out (the body is being streamed), before the response ends: writes
+   * what the handler changed since `commit()`, so that a change made between two chunks is still
+   * stored before the client sees the end. `undefined` when there is nothing to write.
+   */
+  commitLate(): Promise<void> | undefined {
+    if (this.destroyed || this.gone) return undefined;
+    const changes = findChanges(this.session, this.snapshot);
+    if (changes.set.size === 0 && changes.unset.length === 0 && !this.current.changed)
+      return undefined;
+    // A new session stored this late does not get its cookie (the headers are gone), as with
+    // express-session; it is stored all the same, so that no change is lost without a word.
+    return this.write(changes);
+  }
+
+  /** Puts a stored record's data on the (empty) session, and remembers it as the base. */
+  private fill(record: StoredSession, id: string): void {
+    const data = dataOf(this.session);
+    for (const key of Object.keys(record)) {
+      if (RESERVED_KEYS.has(key)) continue;
+      const value = record[key];
+      data[key] = value;
+      this.snapshot.set(key, JSON.stringify(value));
+    }
+    this.sid = id;
+    this.isNew = false;
+    this.base = record;
+  }
+
+  /** A cookie verified with an older secret is signed again with the first, on the same id. */
+  private resignDue(): boolean {
+    const { incoming } = this;
+    return incoming !== undefined && incoming.secretIndex > 0 && incoming.id === this.id;
+  }
+
+  /** Whether `touchAfter` has passed since the session's expiry was last set in the store. */
+  private touchDue(): boolean {
+    const stored = this.base?.cookie;
+    let lastSet: number | undefined;
+    if (stored?.expires && typeof stored.originalMaxAge === 'number') {
+      lastSet = new Date(stored.expires).getTime() - stored.originalMaxAge;
+    } else if (typeof stored?.touchedAt === 'number') {
+      lastSet = stored.touchedAt;
+    }
+    return lastSet === undefined || Date.now() - lastSet >= this.engine.options.touchAfter;
+  }
+
+  /**
+   * Writes the session: `set` for a new one, `patch` with just the changes for a stored one. A
+   * patch the store could not apply because the record is gone marks the session gone.
+   */
+  private async write(changes: SessionChanges): Promise<void> {
+    const { gateway } = this.engine;
+    this.current.reset();
+    const stored = this.toStored();
+    if (this.isNew) {
+      await gateway.set(this.id, stored);
+    } else {
+      const set: Record<string, unknown> = {};
+      for (const [key, change] of changes.set) set[key] = change.value;
+      set.cookie = stored.cookie;
+      const change = { set, unset: changes.unset, session: stored, base: this.base };
+      if ((await gateway.patch(this.id, change)) === false) {
+        this.gone = true;
+        return;
+      }
+    }
+    for (const [key, change] of changes.set) this.snapshot.set(key, change.json);
+    for (const key of changes.unset) this.snapshot.delete(key);
+    this.isNew = false;
+    this.touchRequested = false;
+    this.current.changed = false;
+    this.wrote = true;
+  }
+
+  private toStored(): StoredSession {
+    const stored = {} as StoredSession;
+    const data = dataOf(this.session);
+    for (const key of Object.keys(data)) {
+      if (RESERVED_KEYS.has(key)) continue;
+      const value = data[key];
+      if (value !== undefined) stored[key] = value;
+    }
+    // Set last: nothing the data holds can stand in for the cookie or the binding.
+    stored.cookie = this.current.toJSON();
+    // A browser-session cookie has no expiry to tell when the store last extended the session.
+    if (!stored.cookie.expires) stored.cookie.touchedAt = Date.now();
+    if (this.fingerprint !== undefined) stored[FINGERPRINT_KEY] = this.fingerprint;
+    return stored;
+  }
+
+  private storedCookie(record: StoredSession): SessionCookie {
+    return new SessionCookie({ ...this.engine.options.cookie, ...record.cookie }, this.secure);
+  }
+
+  private newCookie(): SessionCookie {
+    const { cookie } = this.engine.options;
+    const now = Date.now();
+    const expires =
+      cookie.expires ?? (cookie.maxAge === null ? null : new Date(now + cookie.maxAge));
+    const originalMaxAge = cookie.expires ? cookie.expires.getTime() - now : cookie.maxAge;
+    return new SessionCookie({ ...cookie, expires, originalMaxAge }, this.secure);
+  }
+
+  /** The `Set-Cookie` that clears the cookie the request came with (none if it came without). */
+  private clearing(): string | undefined {
+    if (!this.incoming) return undefined;
+    const { options } = this.engine;
+    return serializeCookie(
+      options.name,
+      '',
+      { ...options.cookie, secure: this.secure },
+      new Date(0),
+    );
+  }
+
+  private assertLive(method: string): void {
+    if (this.destroyed)
+      throw new SessionGoneError(`Session ${method}() was called after destroy()`);
+  }
+}
+
+/**
+ * Whether a session this request wrote needs its cookie sent: when it is not the session the
+ * request's cookie named (new, or regenerated), or when its cookie has an expiry, which moved
+ * with the write. A browser-session cookie of the same session is already in the browser.
+ */
+export function cookieDue(
+  id: string,
+  incoming: VerifiedCookie | undefined,
+  cookie: { readonly expires: Date | null | false },
+): boolean {
+  return id !== incoming?.id || Boolean(cookie.expires);
+}

@@ -1,0 +1,1 @@
+export { SessionGoneError } from '../core/errors';

@@ -1,0 +1,130 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { SessionUnavailableError } from '../core/errors';
+import type { ResolvedSessionOptions } from '../core/options';
+import type { RequestSession, SessionAttached, SessionEngine } from '../core/session-engine';
+import { holdFor } from './response-hold';
+
+/** The request's sessions, once made. */
+const REQUEST_SESSION = Symbol('tessera:request-session');
+/** How to make them on first read (a request without a cookie), or why they cannot be made. */
+const PENDING = Symbol('tessera:pending');
+
+interface Pending {
+  readonly engine: SessionEngine;
+  /** The response to hold once the session exists; none for a socket's handshake. */
+  readonly res: ServerResponse | undefined;
+  /** The store failure that kept the session from loading. */
+  readonly failure?: unknown;
+}
+
+type SessionRequest = IncomingMessage & {
+  [REQUEST_SESSION]?: RequestSession;
+  [PENDING]?: Pending;
+};
+
+/** Whether the session glue has already been through this request (mounted twice, say). */
+export function isAttached(req: IncomingMessage): boolean {
+  const request = req as SessionRequest;
+  return request[REQUEST_SESSION] !== undefined || request[PENDING] !== undefined;
+}
+
+/**
+ * Puts a request's loaded session on it as `req.session` / `req.sessionID`, the one way HTTP
+ * and WebSocket handshakes both do it; with `res`, the response is held until it is committed.
+ */
+export function attachSession(
+  req: IncomingMessage,
+  request: RequestSession,
+  res?: ServerResponse,
+): void {
+  (req as SessionRequest)[REQUEST_SESSION] = request;
+  defineValue(req, 'session', request.session);
+  Object.defineProperty(req, 'sessionID', SESSION_ID);
+  if (res) holdFor(res, request);
+}
+
+/**
+ * A lazy `req.session` for a request without a usable cookie, or whose store failed: nothing is
+ * built, hashed or hooked until something reads it; a read after a store failure throws
+ * `SessionUnavailableError`.
+ */
+export function attachLazily(
+  req: IncomingMessage,
+  engine: SessionEngine,
+  res: ServerResponse | undefined,
+  failure?: unknown,
+): void {
+  (req as SessionRequest)[PENDING] = { engine, res, failure };
+  Object.defineProperty(req, 'session', LAZY_SESSION);
+  Object.defineProperty(req, 'sessionID', SESSION_ID);
+}
+
+/** The engine's `attached` hook: `req.session` follows regenerate() and destroy(). */
+export const followSession: SessionAttached = (req, session) =>
+  defineValue(req, 'session', session);
+
+/** Whether the request came over HTTPS, as `cookie.secure: 'auto'` needs to know. */
+export function secureFor(req: IncomingMessage, options: ResolvedSessionOptions): boolean {
+  const { secure } = options.cookie;
+  return secure === 'auto' ? isHttps(req, options.proxy) : secure;
+}
+
+// The accessors are the same functions for every request, so V8 gives every request object the
+// same hidden class: per-request closures here would make a new one each time.
+const LAZY_SESSION: PropertyDescriptor = {
+  get(this: SessionRequest) {
+    return materialize(this).session;
+  },
+  set(this: SessionRequest, value: unknown) {
+    materialize(this);
+    defineValue(this, 'session', value);
+  },
+  configurable: true,
+  enumerable: true,
+};
+
+const SESSION_ID: PropertyDescriptor = {
+  get(this: SessionRequest) {
+    return (this[REQUEST_SESSION] ?? materialize(this)).session.id;
+  },
+  set(this: SessionRequest, value: unknown) {
+    defineValue(this, 'sessionID', value);
+  },
+  configurable: true,
+  enumerable: true,
+};
+
+/** Replaces an accessor with a plain property, as an assignment to an ordinary field behaves. */
+function defineValue(req: IncomingMessage, name: 'session' | 'sessionID', value: unknown): void {
+  Object.defineProperty(req, name, { value, writable: true, configurable: true, enumerable: true });
+}
+
+/** Makes a lazy request's sessions on first read. */
+function materialize(req: SessionRequest): RequestSession {
+  const done = req[REQUEST_SESSION];
+  if (done) return done;
+  const { engine, res, failure } = req[PENDING]!;
+  if (failure !== undefined) {
+    throw new SessionUnavailableError('get', failure, 'The session store is unavailable');
+  }
+  const request = engine.fresh(req, secureFor(req, engine.options));
+  attachSession(req, request, res);
+  return request;
+}
+
+function isHttps(req: IncomingMessage, proxy: boolean | undefined): boolean {
+  if ((req.socket as TLSSocket | undefined)?.encrypted) return true;
+  if (proxy === undefined) {
+    // Express knows the app's `trust proxy` setting; elsewhere, no proxy is trusted by default.
+    const protocol = (req as { protocol?: unknown }).protocol;
+    return protocol === 'https';
+  }
+  if (!proxy) return false;
+  const forwarded = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)
+    ?.split(',')[0]
+    ?.trim()
+    .toLowerCase();
+  return first === 'https';
+}
