@@ -1,11 +1,18 @@
-import { LessThanOrEqual } from 'typeorm';
+import { LessThanOrEqual, MoreThan, QueryFailedError } from 'typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
+import { dialectOf, mergeExpression, type Dialect } from './merge-sql';
 import type { SessionSource } from './typeorm-store.options';
 
 /** What a write puts in a row: the session's JSON, its expiry, an extended entity's columns. */
 export interface RowValues {
   readonly data: string;
   readonly expiresAt: number;
+  readonly extra: ObjectLiteral;
+}
+
+/** What a merge writes besides the data: no `expiresAt` leaves the row's expiry as it is. */
+export interface MergeValues {
+  readonly expiresAt?: number;
   readonly extra: ObjectLiteral;
 }
 
@@ -16,8 +23,18 @@ export interface Row {
   readonly expiresAt: number;
 }
 
+/**
+ * One request's change for the database to merge into a row's JSON itself: the keys to write,
+ * each with its value as JSON text, and the keys to delete (deleted first, so a key in both is
+ * written, as `applyChange` does).
+ */
+export interface RowChange {
+  readonly set: ReadonlyArray<readonly [key: string, json: string]>;
+  readonly unset: readonly string[];
+}
+
 /** Escaped names of the columns that appear in SQL the store writes itself. */
-interface Names {
+interface ColumnNames {
   readonly table: string;
   readonly id: string;
   readonly data: string;
@@ -35,7 +52,8 @@ export class SessionTable {
   private resolved?: {
     repository: Repository<ObjectLiteral>;
     target: EntityTarget<ObjectLiteral>;
-    names: Names;
+    names: ColumnNames;
+    dialect: Dialect;
   };
 
   constructor(private readonly source: SessionSource) {}
@@ -74,17 +92,58 @@ export class SessionTable {
     return result.affected === 1;
   }
 
+  /**
+   * Merges `change` into the JSON of the row, sets its expiry (if given) and `extra` columns,
+   * and bumps its version, in one UPDATE that no concurrent write can make fail, if the row
+   * expires after `now`; resolves to whether there was such a row. Resolves `undefined`, having
+   * written nothing, for a change this database cannot merge by itself (the caller then takes
+   * the versioned path): on PostgreSQL a NUL or a lone surrogate (jsonb refuses `\u0000` and
+   * `\ud800`, in the change or in the stored record), on SQLite a key that is not safe as a
+   * JSON path label.
+   */
+  async merge(
+    sid: string,
+    change: RowChange,
+    values: MergeValues,
+    now: number,
+  ): Promise<boolean | undefined> {
+    const { names: columns, dialect } = this.resolve();
+    const merged = mergeExpression(dialect, columns.data, change);
+    if (!merged) return;
+    const { expression, parameters } = merged;
+    const query = this.builder()
+      .update(this.target())
+      .set({
+        ...values.extra,
+        data: () => expression,
+        ...(values.expiresAt === undefined ? {} : { expiresAt: values.expiresAt }),
+      })
+      .where({ id: sid, expiresAt: MoreThan(now) })
+      .setParameters(parameters)
+      .updateEntity(false);
+    try {
+      return (await query.execute()).affected === 1;
+    } catch (err) {
+      // The stored record holds what jsonb cannot take (22P05 for a NUL, 22P02 for a lone
+      // surrogate); the statement failed whole, so nothing was written.
+      const code = (err as { driverError?: { code?: unknown } }).driverError?.code;
+      const refused = code === '22P05' || code === '22P02';
+      if (dialect === 'postgres' && err instanceof QueryFailedError && refused) return;
+      throw err;
+    }
+  }
+
   /** Inserts or replaces the row in one statement; a replaced row gets a new version. */
   async upsert(sid: string, values: RowValues): Promise<void> {
-    const { names: n } = this.resolve();
+    const { names: columns } = this.resolve();
     const [insert, parameters] = this.insertQuery(sid, values).getQueryAndParameters();
     // orUpdate() can only copy the inserted values, and a replaced row also needs its version
     // bumped so that a concurrent patch re-reads: hence this clause, made of escaped names only.
-    const copied = [n.data, n.expiresAt, ...this.names(Object.keys(values.extra))];
+    const copied = [columns.data, columns.expiresAt, ...this.names(Object.keys(values.extra))];
     const assignments = copied.map((column) => `${column} = excluded.${column}`);
-    assignments.push(`${n.version} = ${n.table}.${n.version} + 1`);
-    if (n.updatedAt) assignments.push(`${n.updatedAt} = CURRENT_TIMESTAMP`);
-    const sql = `${insert} ON CONFLICT (${n.id}) DO UPDATE SET ${assignments.join(', ')}`;
+    assignments.push(`${columns.version} = ${columns.table}.${columns.version} + 1`);
+    if (columns.updatedAt) assignments.push(`${columns.updatedAt} = CURRENT_TIMESTAMP`);
+    const sql = `${insert} ON CONFLICT (${columns.id}) DO UPDATE SET ${assignments.join(', ')}`;
     await this.resolve().repository.manager.query(sql, parameters);
   }
 
@@ -117,22 +176,22 @@ export class SessionTable {
   }
 
   async count(now: number): Promise<number> {
-    return this.live(now).getCount();
+    return this.unexpiredRows(now).getCount();
   }
 
   /** Ids and data of the rows unexpired at `now`. */
   async list(now: number, withData: boolean): Promise<Array<{ id: string; data?: string }>> {
-    const query = this.live(now).select('s.id', 'id');
+    const query = this.unexpiredRows(now).select('s.id', 'id');
     if (withData) query.addSelect('s.data', 'data');
     return query.getRawMany<{ id: string; data?: string }>();
   }
 
   /** Resolves the repository now, so a wrong entity fails at start-up rather than on a request. */
-  check(): void {
+  ensureEntity(): void {
     this.resolve();
   }
 
-  private live(now: number) {
+  private unexpiredRows(now: number) {
     return this.builder().from(this.target(), 's').where('s.expiresAt > :now', { now });
   }
 
@@ -206,7 +265,7 @@ export class SessionTable {
         `TypeOrmStore: ${metadata.name} needs the @VersionColumn "version"; extend SessionEntity`,
       );
     }
-    const names: Names = {
+    const names: ColumnNames = {
       table: metadata.tablePath
         .split('.')
         .map((part) => driver.escape(part))
@@ -217,7 +276,7 @@ export class SessionTable {
       version: column('version'),
       updatedAt: metadata.updateDateColumn && driver.escape(metadata.updateDateColumn.databaseName),
     };
-    this.resolved = { repository, target: repository.target, names };
+    this.resolved = { repository, target: repository.target, names, dialect: dialectOf(driver) };
     return this.resolved;
   }
 }

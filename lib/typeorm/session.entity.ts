@@ -56,7 +56,9 @@ export class SessionEntity {
   /**
    * The JSON text of the stored session: its data's keys plus `cookie`, the layout
    * express-session stores use. Text rather than a driver's own JSON type keeps PostgreSQL and
-   * SQLite identical and the stored bytes exactly what was written.
+   * SQLite identical and the bytes of `set` exactly what was written. A patch or touch merges
+   * into it in the database (on PostgreSQL through jsonb and back), so after one the key order and
+   * whitespace may differ; the JSON value is the same.
    */
   @Column({ type: 'text', name: 'data' })
   data!: string;
@@ -74,7 +76,10 @@ export class SessionEntity {
   @UpdateDateColumn({ name: 'updated_at' })
   updatedAt!: Date;
 
-  /** Incremented by every write: what the store's writes are conditioned on (optimistic concurrency). */
+  /**
+   * Incremented by every write. A change the database cannot merge by itself is written
+   * conditioned on it (optimistic concurrency).
+   */
   @VersionColumn({ name: 'version' })
   version!: number;
 }

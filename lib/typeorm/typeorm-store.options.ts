@@ -1,5 +1,6 @@
 import type { DataSource, EntityTarget, Repository } from 'typeorm';
-import { DEFAULT_STORE_TTL_MS, type StoredSession } from '../core/stored-session';
+import type { StoredSession } from '../core/stored-session';
+import { storeTtl } from '../core/store-support';
 import { SessionEntity } from './session.entity';
 
 interface CommonOptions<E extends SessionEntity> {
@@ -98,14 +99,9 @@ export function resolveOptions(options: TypeOrmStoreOptions<SessionEntity>): Res
       'TypeOrmStore needs a "dataSource" option (the app\'s TypeORM DataSource) or a "repository"',
     );
   }
-  const ttl = options.ttl ?? DEFAULT_STORE_TTL_MS;
+  const ttl = storeTtl('TypeOrmStore', options.ttl);
   const cleanupInterval = options.cleanupInterval ?? 60_000;
   const batchSize = options.batchSize ?? 1000;
-  if (!(typeof ttl === 'number' && ttl > 0 && Number.isFinite(ttl))) {
-    throw new TypeError(
-      `TypeOrmStore option "ttl" must be a positive number of ms, got ${String(ttl)}`,
-    );
-  }
   if (!(
     typeof cleanupInterval === 'number' &&
     cleanupInterval >= 0 &&

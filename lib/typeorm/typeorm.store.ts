@@ -5,37 +5,26 @@ import {
   type SessionChange,
   type StoredSession,
 } from '../core/stored-session';
+import { CONFLICT, cookieOnlyChange, retryOnConflict } from '../core/store-support';
 import { ConnectCompatibleStore } from '../stores/connect-store.base';
 import type { SessionStore } from '../stores/session-store.interface';
 import type { SessionEntity } from './session.entity';
-import { SessionTable, type Row, type RowValues } from './session-table';
+import { SessionTable, type MergeValues, type RowChange, type RowValues } from './session-table';
 import { resolveOptions, type TypeOrmStoreOptions } from './typeorm-store.options';
-
-/** What `get()` read, kept per object it returned, so that `patch()` can write conditionally. */
-interface ReadState {
-  readonly version: number;
-  /** The record as read, as text: the caller may mutate the object it was handed. */
-  readonly json: string;
-  /** The row's expiry as read: a write that finds the row at this version finds it too. */
-  readonly expiresAt: number;
-}
-
-/**
- * Beyond this many conflicting writes in a row, a write gives up with an error rather than spin.
- * Every conflict means another write succeeded, so N concurrent writes of one session all land
- * within N attempts: this bounds a pathological loop, not ordinary concurrency.
- */
-const MAX_WRITE_ATTEMPTS = 64;
 
 /**
  * A session store in the app's SQL database through TypeORM, on PostgreSQL or SQLite: one row per
  * session (see `SessionEntity`). Expired rows are never returned, and are deleted in bounded
  * batches by a background timer (unref'd, stopped on app shutdown) and by `prune()`.
  *
- * Reading a session is one SELECT by primary key. Writing a changed session is one UPDATE
- * conditioned on the row's version; when another request wrote in between, the store re-reads
- * the row, re-applies this request's change to it and retries, so concurrent requests that change
- * different keys all keep their change. No explicit transaction, no lock held across a request.
+ * Reading a session is one SELECT by primary key. Writing a changed session is one UPDATE in which
+ * the database itself merges the request's changed keys into the stored JSON (jsonb on
+ * PostgreSQL, the JSON functions on SQLite), only if the row is still there and unexpired: so
+ * concurrent requests that change different keys all keep their change, none waits on or retries
+ * after another, and a destroyed session stays gone. The rare change that cannot be said that way
+ * (a NUL or lone surrogate on PostgreSQL, an odd key on SQLite) is applied in JS instead and written conditioned on
+ * the row's version, re-read and retried on a conflict. No explicit transaction, no lock held
+ * across a request.
  *
  * Every method returns a Promise and also takes a trailing node-style callback, and the store
  * can be handed to express-session as it is.
@@ -60,7 +49,6 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
   private readonly ttl: number;
   private readonly batchSize: number;
   private readonly columns?: (session: StoredSession) => object;
-  private readonly reads = new WeakMap<object, ReadState>();
   private cleanupTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<number> | undefined;
 
@@ -74,7 +62,7 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
     // Fail at start-up on an entity the DataSource lacks; a DataSource not initialized yet (the
     // app initializes it after building the store) is checked on first use instead.
     if (!('dataSource' in resolved.source) || resolved.source.dataSource.isInitialized)
-      this.table.check();
+      this.table.ensureEntity();
     if (resolved.cleanupInterval > 0) {
       // A failed cleanup is simply tried again at the next tick; a database that is down shows
       // on requests, where it gets reported.
@@ -90,10 +78,7 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
   get(sid: string, callback?: NodeCallback<StoredSession | null>): Promise<StoredSession | null> {
     const read = async () => {
       const row = await this.table.select(sid, Date.now());
-      if (!row) return null;
-      const session = JSON.parse(row.data) as StoredSession;
-      this.reads.set(session, { version: row.version, json: row.data, expiresAt: row.expiresAt });
-      return session;
+      return row ? (JSON.parse(row.data) as StoredSession) : null;
     };
     return withCallback(read(), callback);
   }
@@ -106,34 +91,31 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
   /**
    * Applies one request's change to the row as it is now (see `SessionChange`); resolves `false`,
    * having written nothing, when the row is gone or expired: a patch never creates a session.
+   * One UPDATE, whatever was written since the request read the session: `change.base` is not
+   * needed. The extra columns (`columns`) are computed from `change.session`, the request's
+   * whole view of the session, as the merged record is never in JS.
    */
   patch(sid: string, change: SessionChange, callback?: NodeCallback<boolean>): Promise<boolean> {
     const write = async () => {
-      const known = change.base ? this.reads.get(change.base) : undefined;
-      // A base this store did not hand out has no version on record, and one that has expired
-      // since may have been extended by another request's touch: read the row (rare).
-      const row: Row | undefined =
-        known && known.expiresAt > Date.now()
-          ? { data: known.json, version: known.version, expiresAt: known.expiresAt }
-          : await this.table.select(sid);
-      return this.merge(sid, change, row);
+      const values = {
+        expiresAt: this.expiryOf(change),
+        extra: this.columns?.(change.session) ?? {},
+      };
+      return this.write(sid, change, values);
     };
     return withCallback(write(), callback);
   }
 
   /**
    * Extends the expiry of a live session and stores `session.cookie` in its record with it, so
-   * that no reader sees an extended session whose cookie says it has expired. The other keys are
-   * left as they are: this is a versioned write of the cookie alone, after one read of the row
-   * (a touch is not told which read it follows). Resolves `false` when there is no live row.
+   * that no reader sees an extended session whose cookie says it has expired. The other keys
+   * (and an extended entity's columns, which follow them) are left as they are: one UPDATE of the
+   * cookie key and the expiry. Resolves `false` when there is no live row.
    */
   touch(sid: string, session: StoredSession, callback?: NodeCallback<boolean>): Promise<boolean> {
-    const write = async () => {
-      const row = await this.table.select(sid, Date.now());
-      const change = { set: { cookie: session.cookie }, unset: [], session, base: null };
-      return this.merge(sid, change, row);
-    };
-    return withCallback(write(), callback);
+    const change = cookieOnlyChange(session);
+    const values = { expiresAt: expiresAt(session, this.ttl), extra: {} };
+    return withCallback(this.write(sid, change, values), callback);
   }
 
   destroy(sid: string, callback?: NodeCallback): Promise<void> {
@@ -190,28 +172,47 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
     return this.close();
   }
 
+  /** Has the database merge `change` into the row, or else takes the versioned path. */
+  private async write(sid: string, change: SessionChange, values: MergeValues): Promise<boolean> {
+    const merged = await this.table.merge(sid, rowChange(change), values, Date.now());
+    return merged ?? this.writeVersioned(sid, change, values);
+  }
+
   /**
-   * Writes `change` onto `row` (the row as last read) if the row is still at that version;
-   * otherwise re-reads it and tries again. Resolves `false` once the row is missing or expired:
-   * a session that is gone stays gone.
+   * Reads the row, applies `change` to it in JS and writes it back if the row is still at that
+   * version; otherwise re-reads it and tries again. Resolves `false` once the row is missing or
+   * expired: a session that is gone stays gone.
    */
-  private async merge(sid: string, change: SessionChange, row: Row | undefined): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+  private async writeVersioned(
+    sid: string,
+    change: SessionChange,
+    values: MergeValues,
+  ): Promise<boolean> {
+    return retryOnConflict('TypeOrmStore', sid, async () => {
+      const row = await this.table.select(sid);
       if (!row || row.expiresAt <= Date.now()) return false;
-      const values = this.values(applyChange(JSON.parse(row.data) as StoredSession, change));
-      if (await this.table.update(sid, values, row.version)) {
-        // The row now holds this at version + 1: a second save of the request needs no re-read.
-        if (change.base) {
-          const { data: json, expiresAt } = values;
-          this.reads.set(change.base, { version: row.version + 1, json, expiresAt });
-        }
-        return true;
-      }
-      row = await this.table.select(sid);
-    }
-    throw new Error(
-      `TypeOrmStore: the session was written concurrently ${MAX_WRITE_ATTEMPTS} times while one change was being applied; gave up`,
-    );
+      // Data and expiry from the merged record, as the single statement would have them.
+      const { data, expiresAt } = this.values(
+        applyChange(JSON.parse(row.data) as StoredSession, change),
+      );
+      const written = await this.table.update(
+        sid,
+        { data, expiresAt, extra: values.extra },
+        row.version,
+      );
+      return written ? true : CONFLICT;
+    });
+  }
+
+  /**
+   * The expiry a patch gives the row: the one of the cookie it writes (every request's patch
+   * does); with no cookie in the change, the record keeps its cookie, so the row keeps the expiry
+   * that goes with it (`undefined`), except that a browser-session cookie's is `now + ttl`.
+   */
+  private expiryOf(change: SessionChange): number | undefined {
+    if (Object.hasOwn(change.set, 'cookie'))
+      return expiresAt({ cookie: change.set.cookie } as StoredSession, this.ttl);
+    return change.session.cookie?.expires ? undefined : Date.now() + this.ttl;
   }
 
   private async deleteExpired(): Promise<number> {
@@ -236,4 +237,25 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
     }
     return { data, expiresAt: expiresAt(session, this.ttl), extra: this.columns?.(session) ?? {} };
   }
+}
+
+/**
+ * `change` as the database merges it: each written key with its value as JSON text. A key whose
+ * value JSON leaves out (undefined, a function) is deleted, as it is from `JSON.stringify` of the
+ * merged record. Throws, before any statement, on a value JSON cannot hold (a cycle, a BigInt).
+ */
+function rowChange(change: SessionChange): RowChange {
+  let written: Record<string, unknown>;
+  try {
+    // One stringify of the whole object: toJSON() gets called with its key, as it would be.
+    written = JSON.parse(JSON.stringify(change.set)) as Record<string, unknown>;
+  } catch (err) {
+    throw new TypeError(
+      `TypeOrmStore cannot store this session as JSON: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const set = Object.keys(written).map((key) => [key, JSON.stringify(written[key])] as const);
+  const dropped = Object.keys(change.set).filter((key) => !Object.hasOwn(written, key));
+  return { set, unset: [...change.unset, ...dropped] };
 }

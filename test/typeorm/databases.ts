@@ -77,7 +77,7 @@ export const sqlite: Database = {
     }).initialize(),
 };
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../support/time';
 
 /**
  * Both databases, for `describe.each`: starts a throwaway PostgreSQL for the calling test file

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Column, Entity, Index, type DataSource } from 'typeorm';
 import { CreateSessionsTable, SessionEntity, TypeOrmStore } from '../../lib/typeorm';
-import { storedSession } from '../stores/store-contract';
+import { storedSession } from '../support/records';
 import { bothDatabases, sqlite } from './databases';
 
 /** The documented way to add a column: a subclass with its own @Entity (concrete inheritance). */

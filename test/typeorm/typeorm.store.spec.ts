@@ -1,22 +1,11 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { SessionChange, StoredSession } from '../../lib/core/stored-session';
+import { applyChange } from '../../lib/core/stored-session';
 import { SessionEntity, TypeOrmStore } from '../../lib/typeorm';
-import { storedSession } from '../stores/store-contract';
+import { sid } from '../support/ids';
+import { change, dataOf, storedSession } from '../support/records';
 import { bothDatabases, sleep, sqlite, StatementLog } from './databases';
 
-const sid = () => randomBytes(16).toString('base64url');
-const change = (
-  session: StoredSession,
-  set: Record<string, unknown>,
-  base: StoredSession | null,
-  unset: string[] = [],
-): SessionChange => ({ set, unset, session, base });
-const dataOf = (record: StoredSession | null) => {
-  const { cookie: _cookie, ...data } = record as StoredSession;
-  return data;
-};
 /** Statements that would mean an explicit transaction. */
 const TRANSACTION = /^\s*(BEGIN|START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT)/i;
 
@@ -63,7 +52,9 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       const stale = storedSession({ stale: true }, -1_000);
       await store.set(id, stale);
       const session = storedSession({ fresh: true });
-      await expect(store.patch(id, change(session, { fresh: true }, null))).resolves.toBe(false);
+      await expect(store.patch(id, change(session, { fresh: true }, [], null))).resolves.toBe(
+        false,
+      );
       expect(await store.get(id)).toBeNull();
       expect((await rows()).map((row) => row.data)).toEqual([JSON.stringify(stale)]);
     });
@@ -76,11 +67,11 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       await store.touch(touched, storedSession({}, 3_600_000));
       await sleep(500);
       const later = storedSession({ a: 1, b: 2 });
-      await expect(store.patch(id, change(later, { b: 2 }, read))).resolves.toBe(false);
+      await expect(store.patch(id, change(later, { b: 2 }, [], read))).resolves.toBe(false);
       expect(await store.get(id)).toBeNull();
-      await expect(store.patch(touched, change(later, { b: 2 }, readBeforeTouch))).resolves.toBe(
-        true,
-      );
+      await expect(
+        store.patch(touched, change(later, { b: 2 }, [], readBeforeTouch)),
+      ).resolves.toBe(true);
       expect(dataOf(await store.get(touched))).toEqual({ a: 1, b: 2 });
     });
 
@@ -175,7 +166,7 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       const reads = await Promise.all(Array.from({ length: 20 }, () => store.get(id)));
       await Promise.all(
         reads.map((read, i) =>
-          store.patch(id, change(storedSession({ [`k${i}`]: i }), { [`k${i}`]: i }, read)),
+          store.patch(id, change(storedSession({ [`k${i}`]: i }), { [`k${i}`]: i }, [], read)),
         ),
       );
       const expected = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i]));
@@ -186,8 +177,8 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       const id = sid();
       await store.set(id, storedSession({ gone: 1, same: 'initial' }));
       const [first, second] = [await store.get(id), await store.get(id)];
-      await store.patch(id, change(storedSession({}), { same: 'first' }, first, ['gone']));
-      await store.patch(id, change(storedSession({}), { same: 'second', other: true }, second));
+      await store.patch(id, change(storedSession({}), { same: 'first' }, ['gone'], first));
+      await store.patch(id, change(storedSession({}), { same: 'second', other: true }, [], second));
       expect(dataOf(await store.get(id))).toEqual({ same: 'second', other: true });
     });
 
@@ -198,7 +189,7 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
         const read = await store.get(id);
         await Promise.all([
           store.destroy(id),
-          store.patch(id, change(storedSession({ a: 1, b: 2 }), { b: 2 }, read)),
+          store.patch(id, change(storedSession({ a: 1, b: 2 }), { b: 2 }, [], read)),
         ]);
         expect(await store.get(id)).toBeNull();
       }
@@ -210,14 +201,15 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       await store.set(id, storedSession({ a: 1 }));
       const read = await store.get(id);
       await store.set(id, storedSession({ replaced: true }));
-      await store.patch(id, change(storedSession({ a: 1, b: 2 }), { b: 2 }, read));
+      await store.patch(id, change(storedSession({ a: 1, b: 2 }), { b: 2 }, [], read));
       expect(dataOf(await store.get(id))).toEqual({ replaced: true, b: 2 });
     });
 
-    it('gives up with a clear error when every conditional write keeps failing', async () => {
+    it('gives up with a clear error when every conditional write of the versioned path keeps failing', async () => {
       const id = sid();
       await store.set(id, storedSession({ a: 1 }));
       const read = await store.get(id);
+      // Neither database merges this by itself: a NUL (PostgreSQL's jsonb), a quote in a key (SQLite).
       // Make every UPDATE of the table affect no row, as if another request always won.
       const freeze =
         database.driver === 'sqlite'
@@ -225,9 +217,9 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
           : 'CREATE RULE frozen AS ON UPDATE TO sessions DO INSTEAD NOTHING';
       await dataSource.query(freeze);
       try {
-        await expect(store.patch(id, change(storedSession({}), { b: 2 }, read))).rejects.toThrow(
-          /written concurrently 64 times .* gave up/,
-        );
+        await expect(
+          store.patch(id, change(storedSession({}), { 'b"': '\0' }, [], read)),
+        ).rejects.toThrow(/lost 64 races in a row to concurrent writes; gave up/);
       } finally {
         await dataSource.query(
           database.driver === 'sqlite' ? 'DROP TRIGGER frozen' : 'DROP RULE frozen ON sessions',
@@ -241,7 +233,7 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       const read = await store.get(id);
       const touched = storedSession({ a: 1 }, 3_600_000);
       await store.touch(id, touched);
-      await store.patch(id, change(storedSession({}), { b: 2 }, read));
+      await store.patch(id, change(storedSession({}), { b: 2 }, [], read));
       expect(await store.get(id)).toEqual({ a: 1, b: 2, cookie: touched.cookie });
       expect((await rows())[0]!.expiresAt).toBe(Date.parse(touched.cookie.expires as string));
     });
@@ -258,49 +250,106 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       );
     });
 
-    it('a patch of an existing session is one UPDATE conditioned on the version, and so is a second save', async () => {
+    it('a patch of an existing session is one UPDATE that merges in the database, with no version check', async () => {
       const id = sid();
       await store.set(id, storedSession({ a: 1 }));
       const read = await store.get(id);
       let statements = await log.during(() =>
-        store.patch(id, change(storedSession({}), { b: 2 }, read)),
+        store.patch(id, change(storedSession({}), { b: 2 }, ['a'], read)),
       );
       expect(statements).toHaveLength(1);
       expect(statements[0]).toMatch(
-        /^UPDATE "sessions" SET .*"version" = "version" \+ 1.* WHERE \("id" = \S+ AND "version" = \S+\)$/,
+        /^UPDATE "sessions" SET .*"version" = "version" \+ 1.* WHERE \("id" = \S+ AND "expires_at" > \S+\)$/,
       );
+      expect(statements[0]).toMatch(
+        database.driver === 'sqlite'
+          ? /json_set\(json_remove\("data", /
+          : /CAST\("data" AS jsonb\)/,
+      );
+      // A second save of the request, after another request wrote: still one statement.
+      await store.patch(id, change(storedSession({}), { other: true }, [], read));
       statements = await log.during(() =>
-        store.patch(id, change(storedSession({}), { c: 3 }, read)),
+        store.patch(id, change(storedSession({}), { c: 3 }, [], read)),
       );
       expect(statements).toHaveLength(1);
-      expect(dataOf(await store.get(id))).toEqual({ a: 1, b: 2, c: 3 });
+      expect(dataOf(await store.get(id))).toEqual({ b: 2, c: 3, other: true });
     });
 
-    it('a conflict costs one re-read and one retry', async () => {
+    it('50 concurrent patches of one session cost one statement each', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ shared: 0 }));
+      const reads = await Promise.all(Array.from({ length: 50 }, () => store.get(id)));
+      const statements = await log.during(() =>
+        Promise.all(
+          reads.map((read, i) =>
+            store.patch(id, change(storedSession({}), { [`k${i}`]: i }, [], read)),
+          ),
+        ),
+      );
+      expect(statements).toHaveLength(50);
+      expect(statements.every((sql) => sql.startsWith('UPDATE '))).toBe(true);
+    });
+
+    it('a change the database cannot merge by itself costs a read and a versioned UPDATE, a conflict one more of each', async () => {
       const id = sid();
       await store.set(id, storedSession({}));
-      const [first, second] = [await store.get(id), await store.get(id)];
-      await store.patch(id, change(storedSession({}), { a: 1 }, first));
-      const statements = await log.during(() =>
-        store.patch(id, change(storedSession({}), { b: 2 }, second)),
+      const odd = { 'q"k': 'nul \0' }; // versioned on both: a NUL on PostgreSQL, a quote on SQLite
+      const alone = await log.during(() =>
+        store.patch(id, change(storedSession({}), odd, [], null)),
       );
-      expect(statements.map((sql) => sql.split(' ')[0])).toEqual(['UPDATE', 'SELECT', 'UPDATE']);
+      expect(alone.map((sql) => sql.split(' ')[0])).toEqual(['SELECT', 'UPDATE']);
+      expect(alone[1]).toMatch(/WHERE \("id" = \S+ AND "version" = \S+\)$/);
+      // Another write lands between this change's read and its write.
+      let raced = false;
+      const statements = await log.during(async () => {
+        const table = (store as unknown as { table: { select: (...a: unknown[]) => unknown } })
+          .table;
+        const select = table.select.bind(table);
+        jest.spyOn(table, 'select').mockImplementation(async (...args: unknown[]) => {
+          const row = await select(...args);
+          if (!raced) {
+            raced = true;
+            await store.patch(id, change(storedSession({}), { other: 1 }, [], null));
+          }
+          return row;
+        });
+        try {
+          await store.patch(id, change(storedSession({}), odd, [], null));
+        } finally {
+          jest.restoreAllMocks();
+        }
+      });
+      // On PostgreSQL the record holds a NUL now, so the other write is versioned too (its merge
+      // fails on the stored record, and writes nothing).
+      const other = database.driver === 'sqlite' ? ['UPDATE'] : ['UPDATE', 'SELECT', 'UPDATE'];
+      expect(statements.map((sql) => sql.split(' ')[0])).toEqual([
+        'SELECT',
+        ...other,
+        'UPDATE', // conflict
+        'SELECT',
+        'UPDATE',
+      ]);
+      expect(dataOf(await store.get(id))).toEqual({ ...odd, other: 1 });
     });
 
-    it('set is one upsert; a patch of a missing session one SELECT; destroy one DELETE; touch a read and a write', async () => {
+    it('set is one upsert; a patch of a missing session one UPDATE that finds nothing; touch one UPDATE; destroy one DELETE', async () => {
       const id = sid();
       const missed = await log.during(() =>
-        store.patch(id, change(storedSession({ a: 1 }), { a: 1 }, null)),
+        store.patch(id, change(storedSession({ a: 1 }), { a: 1 }, [], null)),
       );
       expect(missed).toHaveLength(1);
-      expect(missed[0]).toMatch(/^SELECT /);
+      expect(missed[0]).toMatch(/^UPDATE /);
+      expect(await rows()).toEqual([]);
       const upserted = await log.during(() => store.set(id, storedSession({ b: 2 })));
       expect(upserted).toHaveLength(1);
       expect(upserted[0]).toMatch(
         /^INSERT INTO .* ON CONFLICT \("id"\) DO UPDATE SET .*"version" = "sessions"\."version" \+ 1/,
       );
       const touched = await log.during(() => store.touch(id, storedSession({ b: 2 })));
-      expect(touched.map((sql) => sql.split(' ')[0])).toEqual(['SELECT', 'UPDATE']);
+      expect(touched).toHaveLength(1);
+      expect(touched[0]).toMatch(
+        /^UPDATE "sessions" SET .* WHERE \("id" = \S+ AND "expires_at" > \S+\)$/,
+      );
       const destroyed = await log.during(() => store.destroy(id));
       expect(destroyed).toHaveLength(1);
       expect(destroyed[0]).toMatch(/^DELETE FROM "sessions" WHERE .*"id" = /);
@@ -312,14 +361,121 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
         await store.set(id, storedSession({ a: 1 }));
         const read = await store.get(id);
         await Promise.all([
-          store.patch(id, change(storedSession({}), { b: 2 }, read)),
-          store.patch(id, change(storedSession({}), { c: 3 }, read)),
+          store.patch(id, change(storedSession({}), { b: 2 }, [], read)),
+          store.patch(id, change(storedSession({}), { c: 3 }, [], read)),
         ]);
         await store.touch(id, storedSession({}));
         await store.prune();
         await store.destroy(id);
       });
       expect(statements.filter((sql) => TRANSACTION.test(sql))).toEqual([]);
+    });
+  });
+
+  describe('what the database merges', () => {
+    const tricky = {
+      n: 0.1,
+      big: 1.7976931348623157e308,
+      tiny: 5e-324,
+      text: 'zoë ✓ \u2028 "quoted" \\ back',
+      nested: { z: 1, a: [1, 'two', null, { deep: true }] },
+      empty: {},
+      list: [],
+      flag: false,
+      none: null,
+    };
+
+    it('get() returns what the merged record is, whatever the stored key order and spacing', async () => {
+      const id = sid();
+      const session = storedSession({ keep: { b: 1, a: 2 }, drop: 1, nested: { old: true } });
+      await store.set(id, session);
+      const read = await store.get(id);
+      await store.patch(id, change(session, tricky, ['drop'], read));
+      const expected = applyChange(session, change(session, tricky, ['drop'], read));
+      expect(await store.get(id)).toEqual(expected);
+      // A nested object is replaced whole, not merged into (which json_patch would do).
+      expect((await store.get(id))!.nested).toEqual(tricky.nested);
+      expect(JSON.parse((await rows())[0]!.data)).toEqual(expected);
+    });
+
+    it('deletes a key written as undefined, as JSON.stringify of the merged record would', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ a: 1, b: 2 }));
+      await store.patch(id, change(storedSession({}), { a: undefined, c: 3 }, [], null));
+      expect(dataOf(await store.get(id))).toEqual({ b: 2, c: 3 });
+    });
+
+    it('writes and deletes keys that are not safe as a SQLite JSON path, correctly on both', async () => {
+      const id = sid();
+      const odd = ['a"b', 'a\\b', '', 'a.b', '[0]', '$', 'tab\t', '\ud800', 'x y', '__proto__'];
+      const initial = storedSession({ keep: 1 });
+      await store.set(id, initial);
+      const set = Object.fromEntries(odd.map((key, i) => [key, { i }]));
+      await store.patch(id, change(initial, set, [], null));
+      let expected: Record<string, unknown> = { keep: 1 };
+      for (const key of odd)
+        Object.defineProperty(expected, key, { value: { i: odd.indexOf(key) }, enumerable: true });
+      expect(dataOf(await store.get(id))).toEqual(expected);
+      await store.patch(id, change(initial, { after: true }, odd, null));
+      expected = { keep: 1, after: true };
+      expect(dataOf(await store.get(id))).toEqual(expected);
+    });
+
+    it('merges a change of more keys than one SQLite JSON call takes, in one statement', async () => {
+      const id = sid();
+      const many = Object.fromEntries(Array.from({ length: 130 }, (_, i) => [`k${i}`, i]));
+      await store.set(id, storedSession({ ...many, keep: true }));
+      const set = Object.fromEntries(Array.from({ length: 130 }, (_, i) => [`n${i}`, [i]]));
+      const statements = await log.during(() =>
+        store.patch(id, change(storedSession({}), set, Object.keys(many), null)),
+      );
+      expect(statements).toHaveLength(1);
+      expect(dataOf(await store.get(id))).toEqual({ keep: true, ...set });
+    });
+
+    it('keeps a NUL character: PostgreSQL takes the versioned path for one in a value, and for a record that holds one', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ a: 1 }));
+      const withNul = await log.during(() =>
+        store.patch(id, change(storedSession({}), { nul: 'a\0b' }, [], null)),
+      );
+      expect(withNul.map((sql) => sql.split(' ')[0])).toEqual(
+        database.driver === 'sqlite' ? ['UPDATE'] : ['SELECT', 'UPDATE'],
+      );
+      // The record now holds a NUL: a plain change still lands, and so do a touch and a delete.
+      const touched = storedSession({}, 7_200_000);
+      await expect(store.patch(id, change(storedSession({}), { b: 2 }, [], null))).resolves.toBe(
+        true,
+      );
+      // A NUL in a key: versioned on both (on SQLite it is not safe as a path label).
+      await expect(
+        store.patch(id, change(storedSession({}), { 'k\0': 1 }, [], null)),
+      ).resolves.toBe(true);
+      await expect(store.touch(id, touched)).resolves.toBe(true);
+      await expect(store.patch(id, change(storedSession({}), {}, ['k\0'], null))).resolves.toBe(
+        true,
+      );
+      expect(await store.get(id)).toEqual({ a: 1, nul: 'a\0b', b: 2, cookie: touched.cookie });
+      await store.destroy(id);
+      await expect(
+        store.patch(id, change(storedSession({}), { nul: '\0' }, [], null)),
+      ).resolves.toBe(false);
+      expect(await rows()).toEqual([]);
+    });
+
+    it('50 writers of different keys on one session, each having read it first, all land', async () => {
+      const id = sid();
+      await store.set(id, storedSession({ untouched: 'yes', other: [1, 2] }));
+      const reads = await Promise.all(Array.from({ length: 50 }, () => store.get(id)));
+      const results = await Promise.allSettled(
+        reads.map((read, i) =>
+          store.patch(id, change(storedSession({}), { [`w${i}`]: { i } }, [], read)),
+        ),
+      );
+      expect(results).toEqual(results.map(() => ({ status: 'fulfilled', value: true })));
+      const written = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`w${i}`, { i }]));
+      expect(dataOf(await store.get(id))).toEqual({ untouched: 'yes', other: [1, 2], ...written });
+      expect((await rows())[0]!.version).toBe(51);
     });
   });
 
@@ -342,7 +498,7 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       const circular: Record<string, unknown> = {};
       circular.self = circular;
       await expect(
-        store.patch(id, change(storedSession({ circular }), { circular }, null)),
+        store.patch(id, change(storedSession({ circular }), { circular }, [], null)),
       ).rejects.toThrow(TypeError);
       expect((await rows()).map((row) => row.data)).toEqual([JSON.stringify(kept)]);
     });
