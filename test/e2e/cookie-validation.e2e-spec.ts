@@ -1,35 +1,13 @@
 import { MemoryStore } from '../../lib';
 import { CookieController } from '../src/cookie.controller';
 import { SessionController } from '../src/session.controller';
-import {
-  PLATFORMS,
-  SECRET,
-  sessionCookie,
-  setCookies,
-  startApp,
-  type TestApp,
-} from '../support/app';
-import { createHmac } from 'node:crypto';
-
-/** The `Cookie` header value for session `id`, signed as the library signs it. */
-function signedCookie(id: string): string {
-  const mac = createHmac('sha256', SECRET).update(id).digest('base64').replace(/=+$/, '');
-  return `connect.sid=${encodeURIComponent(`s:${id}.${mac}`)}`;
-}
+import { appsPerTest, PLATFORMS, sessionCookie, setCookies, signedCookie } from '../support/app';
 
 const allSetCookies = (res: { headers: Record<string, unknown> }): string =>
   ([] as string[]).concat((res.headers['set-cookie'] as string[] | undefined) ?? []).join('\n');
 
 describe.each(PLATFORMS)('cookie attributes a handler assigns (%s)', (platform) => {
-  const apps: TestApp[] = [];
-  const start = async (options: Parameters<typeof startApp>[0] = {}) => {
-    const t = await startApp(options, [CookieController, SessionController], { platform });
-    apps.push(t);
-    return t;
-  };
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((t) => t.close()));
-  });
+  const start = appsPerTest(platform, [CookieController, SessionController]);
 
   it('expires = null on a session whose expiry is already null sends no Set-Cookie', async () => {
     const t = await start({ cookie: { maxAge: null } });

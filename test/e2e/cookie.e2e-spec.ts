@@ -1,31 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { MemoryStore } from '../../lib';
 import { SessionController } from '../src/session.controller';
-import {
-  PLATFORMS,
-  SECRET,
-  sessionCookie,
-  setCookies,
-  startApp,
-  type TestApp,
-} from '../support/app';
-
-/** express-session's cookie value for `id`, computed independently of lib/. */
-function expressSessionCookie(id: string, secret = SECRET): string {
-  const mac = createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
-  return `connect.sid=${encodeURIComponent(`s:${id}.${mac}`)}`;
-}
+import { appsPerTest, PLATFORMS, sessionCookie, setCookies, signedCookie } from '../support/app';
+import { sleep } from '../support/time';
 
 describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
-  const apps: TestApp[] = [];
-  const start = async (options: Parameters<typeof startApp>[0] = {}) => {
-    const t = await startApp(options, [SessionController], { platform });
-    apps.push(t);
-    return t;
-  };
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((t) => t.close()));
-  });
+  const start = appsPerTest(platform, [SessionController]);
 
   it('is signed as express-session signs it, with the default attributes', async () => {
     const t = await start();
@@ -34,7 +13,7 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
     expect(line).toMatch(
       /^connect\.sid=s%3A[A-Za-z0-9_-]{43}\.[A-Za-z0-9%]+; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Lax$/,
     );
-    expect(sessionCookie(res)).toBe(expressSessionCookie(res.body.id));
+    expect(sessionCookie(res)).toBe(signedCookie(res.body.id));
     const expires = Date.parse(/Expires=([^;]+)/.exec(line)![1]!);
     expect(Math.abs(expires - (Date.now() + 14_400_000))).toBeLessThan(5_000);
   });
@@ -52,7 +31,7 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
     const res = await t
       .http()
       .get('/')
-      .set('Cookie', expressSessionCookie('an-express-session-id'))
+      .set('Cookie', signedCookie('an-express-session-id'))
       .expect(200);
     expect(res.body.views).toBe(42);
   });
@@ -120,12 +99,10 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
 
   it("with secure: 'auto' and no proxy option, follows Express's trust proxy setting", async () => {
     if (platform !== 'express') return;
-    const t = await startApp({}, [SessionController], {
-      platform,
+    const t = await start({}, [SessionController], {
       configure: (app) =>
         (app as unknown as { set(name: string, value: unknown): void }).set('trust proxy', true),
     });
-    apps.push(t);
     const line = setCookies(
       await t.http().post('/set').set('X-Forwarded-Proto', 'https').send({ a: 1 }),
     )['connect.sid']!;
@@ -158,7 +135,7 @@ describe.each(PLATFORMS)('the session cookie (%s)', (platform) => {
     const browser = t.browser();
     const first = await browser.get('/').expect(200);
     expect(first.body.maxAge).toBeGreaterThan(59_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await sleep(1_100);
     const read = await browser.get('/read').expect(200);
     // Counting down during the request…
     expect(read.body.maxAge).toBeLessThanOrEqual(59_000);

@@ -3,8 +3,9 @@ import type { DataSource } from 'typeorm';
 import { MemoryStore, type SessionStore } from '../../lib';
 import { RedisStore } from '../../lib/redis';
 import { SessionEntity, TypeOrmStore } from '../../lib/typeorm';
-import { Gate, GateController } from '../redis/gate.controller';
+import { Gate, GateController } from '../src/gate.controller';
 import { SessionController } from '../src/session.controller';
+import { holdAtGate } from '../support/gate';
 import { PLATFORMS, sessionCookie, setCookies, startApp, type TestApp } from '../support/app';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { bothDatabases } from '../typeorm/databases';
@@ -74,7 +75,6 @@ describe.each(combos)('logout is final (%s, %s)', (_name, kind, platform) => {
   let store: SessionStore;
   let close: () => Promise<void>;
   const gate = new Gate();
-  let serial = 0;
 
   beforeEach(async () => {
     ({ store, close } = await kind.make());
@@ -85,22 +85,6 @@ describe.each(combos)('logout is final (%s, %s)', (_name, kind, platform) => {
     await t.close();
     await close();
   });
-
-  /** Starts a gated request and resolves once it holds its loaded session at the gate. */
-  async function held(cookie: string, path: string, body: object = {}) {
-    const name = `request-${++serial}`;
-    const response = t
-      .http()
-      .post(`/gated/${name}/${path}`)
-      .set('Cookie', cookie)
-      .send(body)
-      .then((res) => res);
-    await gate.arrived(name);
-    return async () => {
-      gate.release(name);
-      return response;
-    };
-  }
 
   const signIn = async () => {
     const res = await t.http().post('/set').send({ user: 'ada', role: 'admin' }).expect(200);
@@ -114,7 +98,7 @@ describe.each(combos)('logout is final (%s, %s)', (_name, kind, platform) => {
     'a request in flight that %s after the logout is dropped, and its response clears the cookie',
     async (_what, path, body) => {
       const { cookie, id } = await signIn();
-      const finish = await held(cookie, path, body);
+      const finish = await holdAtGate(gate, t, cookie, path, body);
       await t.http().post('/logout').set('Cookie', cookie).expect(200);
       const late = await finish();
       expect(late.status).toBe(200);
@@ -128,7 +112,7 @@ describe.each(combos)('logout is final (%s, %s)', (_name, kind, platform) => {
 
   it('a session still stored is written as before (the gate itself changes nothing)', async () => {
     const { cookie, id } = await signIn();
-    const finish = await held(cookie, 'set', { cart: ['book'] });
+    const finish = await holdAtGate(gate, t, cookie, 'set', { cart: ['book'] });
     const res = await finish();
     expect(res.status).toBe(200);
     expect(setCookies(res)['connect.sid'] ?? '').not.toMatch(/Expires=Thu, 01 Jan 1970/);

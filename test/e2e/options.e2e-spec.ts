@@ -11,25 +11,16 @@ import type { IncomingMessage } from 'node:http';
 import { MemoryStore, SessionModule, type SessionModuleOptions } from '../../lib';
 import { SessionController } from '../src/session.controller';
 import {
+  appsPerTest,
   PLATFORMS,
   SECRET,
   sessionCookie,
   setCookies,
-  startApp,
   startModule,
-  type TestApp,
 } from '../support/app';
 
 describe.each(PLATFORMS)('secret rotation, fingerprint and genid (%s)', (platform) => {
-  const apps: TestApp[] = [];
-  const start = async (...args: Parameters<typeof startApp>) => {
-    const t = await startApp(args[0], args[1] ?? [SessionController], { platform, ...args[2] });
-    apps.push(t);
-    return t;
-  };
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((t) => t.close()));
-  });
+  const start = appsPerTest(platform, [SessionController]);
 
   it('rotates secrets: the first signs, every one verifies, an old-secret cookie is re-issued on that response', async () => {
     const store = new MemoryStore();

@@ -2,6 +2,7 @@ import { SessionController } from '../src/session.controller';
 import { InstrumentedStore } from '../support/instrumented-store';
 import { PLATFORMS, sessionCookie, setCookies, startApp, type TestApp } from '../support/app';
 import type { SessionModuleOptions } from '../../lib';
+import { sleep } from '../support/time';
 
 describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (platform) => {
   let t: TestApp | undefined;
@@ -75,21 +76,24 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
     expect((await browser.get('/read')).body.data).toEqual({ b: 1 });
   });
 
-  it('resave: true writes an unchanged session back on every request', async () => {
-    const app = await start({ resave: true });
+  it.each([
+    ['resave: true writes an unchanged session back', { resave: true }, 'patch'],
+    ['touchAfter: 0 extends the expiry', { touchAfter: 0 }, 'touch'],
+  ] as const)('%s on every request', async (_what, options, op) => {
+    const app = await start(options);
     const browser = app.browser();
     await browser.post('/set').send({ a: 1 }).expect(200);
     store.reset();
     await browser.get('/read').expect(200);
     await browser.get('/read').expect(200);
-    expect(store.count('patch')).toBe(2);
+    expect(store.count(op)).toBe(2);
   });
 
   it('rolling: true sends the cookie with a fresh expiry on every response', async () => {
     const app = await start({ rolling: true, cookie: { maxAge: 60_000 } });
     const browser = app.browser();
     await browser.post('/set').send({ a: 1 }).expect(200);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await sleep(1_100);
     const res = await browser.get('/read').expect(200);
     const line = setCookies(res)['connect.sid']!;
     const expires = Date.parse(/Expires=([^;]+)/.exec(line)![1]!);
@@ -110,7 +114,7 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
     store.reset();
     await browser.get('/read').expect(200);
     expect(store.count('touch')).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await sleep(1_100);
     await browser.get('/read').expect(200);
     expect(store.count('touch')).toBe(1);
     // The touch reset the clock: the next read is one call again.
@@ -126,19 +130,9 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
     store.reset();
     await browser.get('/read').expect(200);
     expect(store.calls.map((c) => c.op)).toEqual(['get']);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await sleep(1_100);
     await browser.get('/read').expect(200);
     expect(store.count('touch')).toBe(1);
-  });
-
-  it('touchAfter: 0 extends the expiry on every request', async () => {
-    const app = await start({ touchAfter: 0 });
-    const browser = app.browser();
-    await browser.post('/set').send({ a: 1 }).expect(200);
-    store.reset();
-    await browser.get('/read').expect(200);
-    await browser.get('/read').expect(200);
-    expect(store.count('touch')).toBe(2);
   });
 
   it('two concurrent requests of one session that change different keys both keep their change', async () => {
@@ -159,25 +153,16 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
     const cookie = sessionCookie(first);
     let release!: () => void;
     store.getGate = new Promise<void>((resolve) => (release = resolve));
-    const deleting = app
-      .http()
-      .post('/unset/gone')
-      .set('Cookie', cookie)
-      .then((r) => r);
-    const early = app
-      .http()
-      .post('/slow-set?wait=20')
-      .set('Cookie', cookie)
-      .send({ same: 'earlier' })
-      .then((r) => r);
-    const late = app
-      .http()
-      .post('/slow-set?wait=200')
-      .set('Cookie', cookie)
-      .send({ same: 'later' })
-      .then((r) => r);
+    /** Sends a POST of this session at once, without waiting for its response. */
+    const inFlight = (path: string, body?: object) => {
+      const req = app.http().post(path).set('Cookie', cookie);
+      return (body ? req.send(body) : req).then((r) => r);
+    };
+    const deleting = inFlight('/unset/gone');
+    const early = inFlight('/slow-set?wait=20', { same: 'earlier' });
+    const late = inFlight('/slow-set?wait=200', { same: 'later' });
     // Every request has read the same record before any writes.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     release();
     await Promise.all([deleting, early, late]);
     store.getGate = undefined;

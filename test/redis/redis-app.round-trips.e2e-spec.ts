@@ -3,78 +3,47 @@ import express from 'express';
 import session from 'express-session';
 import { createClient, type RedisClientType } from 'redis';
 import request from 'supertest';
-import { RedisStore } from '../../lib/redis';
 import { SCRIPTS } from '../../lib/redis/redis.scripts';
-import { SessionController } from '../src/session.controller';
-import {
-  PLATFORMS,
-  sessionCookie,
-  setCookies,
-  startApp,
-  type Platform,
-  type TestApp,
-} from '../support/app';
+import { sessionCookie, setCookies } from '../support/app';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import {
-  CLIENT_KINDS,
-  connectClient,
-  RedisProbe,
-  type AppClient,
-  type ClientKind,
-} from './redis-app.support';
-import { sleep } from './redis-store.suite';
+import { sleep } from '../support/time';
+import { CLIENT_PLATFORMS, RedisProbe, useRedisApp, type RedisApp } from './redis-app.support';
 
 // The budget of issue 3, measured on a real redis-server through the whole Nest app: commandstats
 // counts the commands a Lua script runs as well, so MONITOR tells the round trips (`sent`) from
 // what the script did inside Redis (`scripted`).
 
 const TOUCH_AFTER = 1_000;
-const combos = CLIENT_KINDS.flatMap((kind) =>
-  PLATFORMS.map((platform): [ClientKind, Platform] => [kind, platform]),
-);
-
-describe.each(combos)('Redis round trips per request (%s, %s)', (kind, platform) => {
-  let server: RedisServer;
-  let probe: RedisProbe;
-  let redis: AppClient;
-  let t: TestApp;
-
+/** Measured patches find their script cached, as every patch but the first after a restart. */
+function cachePatchScript(env: RedisApp): void {
   beforeAll(async () => {
-    server = await startRedisServer();
-    probe = await RedisProbe.start(server);
-    redis = await connectClient(kind, server);
-    const store = new RedisStore({ client: redis.client });
-    const options = { store, ignore: ['/none'], touchAfter: TOUCH_AFTER };
-    t = await startApp(options, [SessionController], { platform });
-    // Measured patches find their script cached, as every patch but the first after a restart.
-    await probe.admin.call('SCRIPT', 'LOAD', SCRIPTS.patch[0]);
+    await env.probe.admin.call('SCRIPT', 'LOAD', SCRIPTS.patch[0]);
   });
+}
 
-  afterAll(async () => {
-    await t?.close();
-    await redis?.close();
-    await probe?.close();
-    await server?.dispose();
-  });
+describe.each(CLIENT_PLATFORMS)('Redis round trips per request (%s, %s)', (kind, platform) => {
+  const options = { ignore: ['/none'], touchAfter: TOUCH_AFTER };
+  const env = useRedisApp({ kind, platform, probe: true, options });
+  cachePatchScript(env);
 
   const signIn = async () =>
-    sessionCookie(await t.http().post('/set').send({ user: 'ada' }).expect(200));
+    sessionCookie(await env.t.http().post('/set').send({ user: 'ada' }).expect(200));
   const idOf = async (cookie: string) =>
-    (await t.http().get('/read').set('Cookie', cookie).expect(200)).body.id as string;
-  const stored = async (id: string) => JSON.parse((await probe.admin.get(`sess:${id}`))!);
+    (await env.t.http().get('/read').set('Cookie', cookie).expect(200)).body.id as string;
+  const stored = async (id: string) => JSON.parse((await env.probe.admin.get(`sess:${id}`))!);
 
   it('a request without a session cookie sends nothing to Redis', async () => {
-    const measured = await probe.measure(async () => {
-      await t.http().get('/read').expect(200);
-      await t.http().get('/none').expect(200);
+    const measured = await env.probe.measure(async () => {
+      await env.t.http().get('/read').expect(200);
+      await env.t.http().get('/none').expect(200);
     });
     expect(measured).toEqual({ stats: {}, sent: [], scripted: [] });
   });
 
   it('an ignored path sends nothing to Redis, even with a session cookie', async () => {
     const cookie = await signIn();
-    const measured = await probe.measure(() =>
-      t.http().get('/none').set('Cookie', cookie).expect(200),
+    const measured = await env.probe.measure(() =>
+      env.t.http().get('/none').set('Cookie', cookie).expect(200),
     );
     expect(measured).toEqual({ stats: {}, sent: [], scripted: [] });
   });
@@ -82,8 +51,8 @@ describe.each(combos)('Redis round trips per request (%s, %s)', (kind, platform)
   it('an unchanged session costs one GET, and no write', async () => {
     const cookie = await signIn();
     let res: { headers: Record<string, unknown>; body: { data: unknown } } | undefined;
-    const measured = await probe.measure(async () => {
-      res = await t.http().get('/read').set('Cookie', cookie).expect(200);
+    const measured = await env.probe.measure(async () => {
+      res = await env.t.http().get('/read').set('Cookie', cookie).expect(200);
     });
     expect(measured).toEqual({ stats: { get: 1 }, sent: ['get'], scripted: [] });
     expect(res!.body.data).toEqual({ user: 'ada' });
@@ -93,8 +62,8 @@ describe.each(combos)('Redis round trips per request (%s, %s)', (kind, platform)
   it('a changed session costs its GET and one EVALSHA, which runs a GET and a SET inside Redis', async () => {
     const cookie = await signIn();
     const id = await idOf(cookie);
-    const measured = await probe.measure(() =>
-      t
+    const measured = await env.probe.measure(() =>
+      env.t
         .http()
         .post('/set')
         .set('Cookie', cookie)
@@ -111,8 +80,8 @@ describe.each(combos)('Redis round trips per request (%s, %s)', (kind, platform)
 
   it('a new session costs one SET', async () => {
     let cookie = '';
-    const measured = await probe.measure(async () => {
-      cookie = sessionCookie(await t.http().post('/set').send({ user: 'new' }).expect(200));
+    const measured = await env.probe.measure(async () => {
+      cookie = sessionCookie(await env.t.http().post('/set').send({ user: 'new' }).expect(200));
     });
     expect(measured).toEqual({ stats: { set: 1 }, sent: ['set'], scripted: [] });
     expect(await stored(await idOf(cookie))).toEqual(expect.objectContaining({ user: 'new' }));
@@ -123,7 +92,7 @@ describe.each(combos)('Redis round trips per request (%s, %s)', (kind, platform)
     const id = await idOf(cookie);
     const before = await stored(id);
     await sleep(TOUCH_AFTER + 100);
-    const touched = await probe.measure(() => t.http().get('/read').set('Cookie', cookie));
+    const touched = await env.probe.measure(() => env.t.http().get('/read').set('Cookie', cookie));
     expect(touched).toEqual({
       stats: { get: 2, evalsha: 1, set: 1 },
       sent: ['get', 'evalsha'],
@@ -133,15 +102,15 @@ describe.each(combos)('Redis round trips per request (%s, %s)', (kind, platform)
     expect(Date.parse(after.cookie.expires)).toBeGreaterThan(Date.parse(before.cookie.expires));
     expect(after.user).toBe('ada');
     // The touch reset the clock: the next unchanged read is one GET again.
-    const next = await probe.measure(() => t.http().get('/read').set('Cookie', cookie));
+    const next = await env.probe.measure(() => env.t.http().get('/read').set('Cookie', cookie));
     expect(next).toEqual({ stats: { get: 1 }, sent: ['get'], scripted: [] });
   });
 
   it('a login (regenerate, then write) costs the GET, a DEL of the old key and a SET of the new', async () => {
     const cookie = await signIn();
     let ids = { before: '', after: '' };
-    const measured = await probe.measure(async () => {
-      const res = await t.http().post('/login').set('Cookie', cookie).send({ user: 'bob' });
+    const measured = await env.probe.measure(async () => {
+      const res = await env.t.http().post('/login').set('Cookie', cookie).send({ user: 'bob' });
       ids = res.body;
     });
     expect(measured).toEqual({
@@ -150,26 +119,26 @@ describe.each(combos)('Redis round trips per request (%s, %s)', (kind, platform)
       scripted: [],
     });
     expect(ids.after).not.toBe(ids.before);
-    expect(await probe.admin.exists(`sess:${ids.before}`)).toBe(0);
+    expect(await env.probe.admin.exists(`sess:${ids.before}`)).toBe(0);
     expect(await stored(ids.after)).toEqual(expect.objectContaining({ user: 'bob' }));
   });
 
   it('a logout costs the GET and a DEL', async () => {
     const cookie = await signIn();
     const id = await idOf(cookie);
-    const measured = await probe.measure(() =>
-      t.http().post('/logout').set('Cookie', cookie).expect(200),
+    const measured = await env.probe.measure(() =>
+      env.t.http().post('/logout').set('Cookie', cookie).expect(200),
     );
     expect(measured).toEqual({ stats: { get: 1, del: 1 }, sent: ['get', 'del'], scripted: [] });
-    expect(await probe.admin.exists(`sess:${id}`)).toBe(0);
+    expect(await env.probe.admin.exists(`sess:${id}`)).toBe(0);
   });
 
   it('the first patch after Redis lost its scripts costs one more round trip (NOSCRIPT, then EVAL)', async () => {
     const cookie = await signIn();
-    await probe.admin.call('SCRIPT', 'FLUSH');
+    await env.probe.admin.call('SCRIPT', 'FLUSH');
     try {
-      const measured = await probe.measure(() =>
-        t.http().post('/set').set('Cookie', cookie).send({ n: 1 }).expect(200),
+      const measured = await env.probe.measure(() =>
+        env.t.http().post('/set').set('Cookie', cookie).send({ n: 1 }).expect(200),
       );
       expect(measured).toEqual({
         stats: { get: 2, evalsha: 1, eval: 1, set: 1 },
@@ -177,44 +146,26 @@ describe.each(combos)('Redis round trips per request (%s, %s)', (kind, platform)
         scripted: ['get', 'set'],
       });
       // Cached again by that EVAL: the next patch is one EVALSHA.
-      const next = await probe.measure(() =>
-        t.http().post('/set').set('Cookie', cookie).send({ n: 2 }).expect(200),
+      const next = await env.probe.measure(() =>
+        env.t.http().post('/set').set('Cookie', cookie).send({ n: 2 }).expect(200),
       );
       expect(next.sent).toEqual(['get', 'evalsha']);
     } finally {
-      await probe.admin.call('SCRIPT', 'LOAD', SCRIPTS.patch[0]);
+      await env.probe.admin.call('SCRIPT', 'LOAD', SCRIPTS.patch[0]);
     }
   });
 });
 
 describe('Redis round trips of a browser-session cookie (cookie.maxAge: null)', () => {
-  let server: RedisServer;
-  let probe: RedisProbe;
-  let redis: AppClient;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    probe = await RedisProbe.start(server);
-    redis = await connectClient('ioredis', server);
-    const store = new RedisStore({ client: redis.client });
-    t = await startApp({ store, cookie: { maxAge: null } }, [SessionController]);
-    await probe.admin.call('SCRIPT', 'LOAD', SCRIPTS.patch[0]);
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await redis?.close();
-    await probe?.close();
-    await server?.dispose();
-  });
+  const env = useRedisApp({ kind: 'ioredis', probe: true, options: { cookie: { maxAge: null } } });
+  cachePatchScript(env);
 
   // A browser-session cookie has no expiry to throttle on: the core stores when it last set the
   // store's expiry (cookie.touchedAt), so touchAfter holds for these sessions too.
   it('an unchanged session costs one GET', async () => {
-    const cookie = sessionCookie(await t.http().post('/set').send({ user: 'ada' }).expect(200));
-    const measured = await probe.measure(() =>
-      t.http().get('/read').set('Cookie', cookie).expect(200),
+    const cookie = sessionCookie(await env.t.http().post('/set').send({ user: 'ada' }).expect(200));
+    const measured = await env.probe.measure(() =>
+      env.t.http().get('/read').set('Cookie', cookie).expect(200),
     );
     expect(measured).toEqual({ stats: { get: 1 }, sent: ['get'], scripted: [] });
   });

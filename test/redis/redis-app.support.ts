@@ -1,9 +1,11 @@
 import { once } from 'node:events';
 import Redis, { type RedisOptions } from 'ioredis';
 import { createClient, type RedisClientOptions } from 'redis';
-import type { RedisStoreClient } from '../../lib/redis';
-import { type RedisServer } from '../support/redis-server';
-import { sleep } from './redis-store.suite';
+import type { SessionModuleOptions } from '../../lib';
+import { RedisStore, type RedisStoreClient, type RedisStoreOptions } from '../../lib/redis';
+import { SessionController } from '../src/session.controller';
+import { PLATFORMS, startApp, type Platform, type TestApp } from '../support/app';
+import { startRedisServer, type RedisServer } from '../support/redis-server';
 
 /** The two client libraries RedisStore takes, as the e2e suites run them. */
 export type ClientKind = 'ioredis' | 'node-redis';
@@ -66,15 +68,6 @@ export async function connectClient(kind: ClientKind, server: RedisServer): Prom
     ready: () => redis.isReady,
     close: async () => redis.destroy(),
   };
-}
-
-/** Polls `done` every 50 ms, at most `attempts` times (10 s by default). */
-export async function until(what: string, done: () => boolean, attempts = 200): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (done()) return;
-    await sleep(50);
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 /** A plain ioredis connection for looking at the server behind the app's back. */
@@ -184,4 +177,62 @@ export class RedisProbe {
     }
     return calls;
   }
+}
+
+/** Every client kind on every platform, for `describe.each`. */
+export const CLIENT_PLATFORMS: [ClientKind, Platform][] = CLIENT_KINDS.flatMap((kind) =>
+  PLATFORMS.map((platform): [ClientKind, Platform] => [kind, platform]),
+);
+
+/** What {@link useRedisApp} starts; each field is set once its `beforeAll` has run. */
+export interface RedisApp {
+  server: RedisServer;
+  /** The app's own client, which its RedisStore uses. */
+  redis: AppClient;
+  /** The app: SessionController with `SessionModule.forRoot({ store, ...options })`. */
+  t: TestApp;
+  /** With `admin: true`: a plain connection for looking behind the app's back. */
+  admin: Redis;
+  /** With `probe: true`: what Redis ran for an action. */
+  probe: RedisProbe;
+}
+
+export interface RedisAppSetup {
+  kind: ClientKind;
+  platform?: Platform;
+  /** Arguments for redis-server. */
+  serverArgs?: string[];
+  /** RedisStore options besides the client. */
+  store?: Omit<RedisStoreOptions, 'client'>;
+  /** Session options besides the store. */
+  options?: Partial<SessionModuleOptions>;
+  admin?: boolean;
+  probe?: boolean;
+}
+
+/**
+ * For one describe block: starts a redis-server (with the probe and the admin connection asked
+ * for), connects a client of `kind`, and starts an app with a RedisStore on it, before all its
+ * tests; stops them all after.
+ */
+export function useRedisApp(setup: RedisAppSetup): RedisApp {
+  const env = {} as RedisApp;
+  beforeAll(async () => {
+    env.server = await startRedisServer(setup.serverArgs);
+    if (setup.probe) env.probe = await RedisProbe.start(env.server);
+    if (setup.admin) env.admin = await adminClient(env.server);
+    env.redis = await connectClient(setup.kind, env.server);
+    const store = new RedisStore({ client: env.redis.client, ...setup.store });
+    env.t = await startApp({ store, ...setup.options }, [SessionController], {
+      platform: setup.platform,
+    });
+  });
+  afterAll(async () => {
+    await env.t?.close();
+    await env.redis?.close();
+    env.admin?.disconnect();
+    await env.probe?.close();
+    await env.server?.dispose();
+  });
+  return env;
 }

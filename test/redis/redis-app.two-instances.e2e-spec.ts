@@ -1,28 +1,18 @@
 import type Redis from 'ioredis';
 import { RedisStore } from '../../lib/redis';
+import { Gate, GateController } from '../src/gate.controller';
 import { SessionController } from '../src/session.controller';
-import { PLATFORMS, sessionCookie, startApp, type Platform, type TestApp } from '../support/app';
+import { holdAtGate } from '../support/gate';
+import { sessionCookie, startApp, type TestApp } from '../support/app';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { Gate, GateController } from './gate.controller';
-import {
-  adminClient,
-  CLIENT_KINDS,
-  connectClient,
-  type AppClient,
-  type ClientKind,
-} from './redis-app.support';
+import { adminClient, CLIENT_PLATFORMS, connectClient, type AppClient } from './redis-app.support';
 
-const combos = CLIENT_KINDS.flatMap((kind) =>
-  PLATFORMS.map((platform): [ClientKind, Platform] => [kind, platform]),
-);
-
-describe.each(combos)('two app instances behind one Redis (%s, %s)', (kind, platform) => {
+describe.each(CLIENT_PLATFORMS)('two app instances behind one Redis (%s, %s)', (kind, platform) => {
   let server: RedisServer;
   let admin: Redis;
   const clients: AppClient[] = [];
   const apps: TestApp[] = [];
   const gate = new Gate();
-  let serial = 0;
 
   beforeAll(async () => {
     server = await startRedisServer();
@@ -60,21 +50,8 @@ describe.each(combos)('two app instances behind one Redis (%s, %s)', (kind, plat
    * at the gate; `finish()` then lets it change the session and waits for its response.
    */
   async function hold(app: TestApp, cookie: string, path: string, body: object = {}) {
-    const name = `request-${++serial}`;
-    const response = app
-      .http()
-      .post(`/gated/${name}/${path}`)
-      .set('Cookie', cookie)
-      .send(body)
-      .then((res) => res);
-    await gate.arrived(name);
-    return {
-      finish: async () => {
-        gate.release(name);
-        const res = await response;
-        expect(res.status).toBe(200);
-      },
-    };
+    const release = await holdAtGate(gate, app, cookie, path, body);
+    return { finish: async () => expect((await release()).status).toBe(200) };
   }
 
   it('a session started on one instance is the same session on the other', async () => {

@@ -2,9 +2,11 @@ import { once } from 'node:events';
 import { Cluster } from 'ioredis';
 import { createCluster, type RedisClusterType } from 'redis';
 import { RedisStore, type RedisStoreClient } from '../../lib/redis';
-import { describeStoreContract, storedSession } from '../stores/store-contract';
+import { describeStoreContract } from '../stores/store-contract';
+import { sid } from '../support/ids';
+import { change, dataOf, storedSession } from '../support/records';
 import { redisCli, startRedisCluster, type RedisCluster } from '../support/redis-server';
-import { change, dataOf, describeRecordsCjsonCannotRead, sid } from './redis-store.suite';
+import { describeRecordsCjsonCannotRead } from './redis-store.suite';
 
 let cluster: RedisCluster;
 let ioredis: Cluster;

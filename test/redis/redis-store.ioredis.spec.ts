@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import Redis, { type RedisOptions } from 'ioredis';
 import { RedisStore, type RedisStoreClient, type RedisStoreOptions } from '../../lib/redis';
-import { describeStoreContract, storedSession } from '../stores/store-contract';
+import { storedSession } from '../support/records';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { describeRedisStoreBehaviour } from './redis-store.suite';
+import { describeRedisStore } from './redis-store.suite';
 
 let server: RedisServer;
 let client: Redis;
@@ -27,12 +27,7 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-describeStoreContract('RedisStore (ioredis)', async () => {
-  await admin.flushall();
-  return { store: new RedisStore({ client }) };
-});
-
-describeRedisStoreBehaviour('ioredis', () => ({ client, admin, secondClient }));
+describeRedisStore('ioredis', () => ({ client, admin, secondClient }));
 
 describe('RedisStore (ioredis): client options', () => {
   beforeEach(() => admin.flushall());

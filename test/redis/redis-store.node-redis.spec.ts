@@ -5,9 +5,10 @@ import { RedisStore as ConnectRedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
 import request from 'supertest';
 import { RedisStore } from '../../lib/redis';
-import { describeStoreContract, storedSession } from '../stores/store-contract';
+import { sid } from '../support/ids';
+import { storedSession } from '../support/records';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { describeRedisStoreBehaviour, sid } from './redis-store.suite';
+import { describeRedisStore } from './redis-store.suite';
 
 let server: RedisServer;
 let client: RedisClientType;
@@ -33,12 +34,7 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-describeStoreContract('RedisStore (node-redis)', async () => {
-  await admin.flushall();
-  return { store: new RedisStore({ client }) };
-});
-
-describeRedisStoreBehaviour('node-redis', () => ({ client, admin, secondClient }));
+describeRedisStore('node-redis', () => ({ client, admin, secondClient }));
 
 describe('RedisStore and connect-redis share their records', () => {
   beforeEach(() => admin.flushall());

@@ -2,18 +2,9 @@ import { once } from 'node:events';
 import Redis from 'ioredis';
 import { createClient, type RedisClientType } from 'redis';
 import { RedisStore, type RedisStoreClient } from '../../lib/redis';
-import { storedSession } from '../stores/store-contract';
+import { change, dataOf, storedSession } from '../support/records';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { change, dataOf, sleep } from './redis-store.suite';
-
-/** Polls `done` every 50 ms, at most `attempts` times. */
-async function until(what: string, done: () => boolean, attempts = 200): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (done()) return;
-    await sleep(50);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+import { sleep, until } from '../support/time';
 
 interface ClientUnderTest {
   client: RedisStoreClient;

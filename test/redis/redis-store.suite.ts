@@ -1,31 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import Redis, { type Cluster } from 'ioredis';
-import { applyChange, type SessionChange, type StoredSession } from '../../lib/core/stored-session';
+import { applyChange, type StoredSession } from '../../lib/core/stored-session';
 import { RedisStore, type RedisStoreClient, type RedisStoreOptions } from '../../lib/redis';
-import { storedSession } from '../stores/store-contract';
-
-export const sid = () => randomBytes(16).toString('base64url');
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { describeStoreContract } from '../stores/store-contract';
+import { sid } from '../support/ids';
+import { change, dataOf, storedSession } from '../support/records';
+import { sleep } from '../support/time';
 
 /** A logger that remembers what it was told. */
 export function recordingLogger() {
   const messages: string[] = [];
   return { messages, warn: (message: string) => void messages.push(message) };
-}
-
-/** A stored session's data keys, without its cookie. */
-export function dataOf(record: StoredSession | null | undefined): Record<string, unknown> {
-  const { cookie: _cookie, ...data } = record as StoredSession;
-  return data;
-}
-
-export function change(
-  session: StoredSession,
-  set: Record<string, unknown>,
-  unset: string[] = [],
-  base: StoredSession | null = null,
-): SessionChange {
-  return { set, unset, session, base };
 }
 
 /** Calls per command since the last `CONFIG RESETSTAT`, leaving out the inspection's own. */
@@ -92,11 +76,24 @@ export const awkwardData = {
   spacey: ' : , { } [ ] ',
 };
 
+/** The store contract, then the Redis specifics, for a client library on a standalone server. */
+export function describeRedisStore(
+  name: string,
+  setup: () => { client: RedisStoreClient; admin: Redis; secondClient: RedisStoreClient },
+): void {
+  describeStoreContract(`RedisStore (${name})`, async () => {
+    const { client, admin } = setup();
+    await admin.flushall();
+    return { store: new RedisStore({ client }) };
+  });
+  describeRedisStoreBehaviour(name, setup);
+}
+
 /**
  * Redis-specific behaviour, run once per client kind against a standalone redis-server.
  * `admin` is an independent ioredis connection used only to look at what the store wrote.
  */
-export function describeRedisStoreBehaviour(
+function describeRedisStoreBehaviour(
   name: string,
   setup: () => { client: RedisStoreClient; admin: Redis; secondClient: RedisStoreClient },
 ): void {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Redirect, Req } from '@nestjs/common';
 import { Session, SessionService } from '../../lib';
+import { sleep } from '../support/time';
 
 type Data = Record<string, unknown>;
 
@@ -56,7 +57,7 @@ export class SessionController {
     @Body() body: Data,
     @Query('wait') wait = '100',
   ) {
-    await new Promise((resolve) => setTimeout(resolve, Number(wait)));
+    await sleep(Number(wait));
     Object.assign(session, body);
     return { ok: true };
   }

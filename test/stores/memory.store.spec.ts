@@ -1,5 +1,7 @@
 import { MemoryStore } from '../../lib/stores/memory.store';
-import { describeStoreContract, storedSession } from './store-contract';
+import { storedSession } from '../support/records';
+import { describeStoreContract } from './store-contract';
+import { sleep } from '../support/time';
 
 describeStoreContract('MemoryStore', async () => {
   const store = new MemoryStore();
@@ -21,7 +23,7 @@ describe('MemoryStore', () => {
     const store = new MemoryStore({ sweepInterval: 50 });
     await store.set('old', storedSession({}, 20));
     await store.set('young', storedSession({}, 3_600_000));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     // ids() would sweep on its own; look at the map the sweep timer alone has cleaned.
     expect([...(store as unknown as { entries: Map<string, unknown> }).entries.keys()]).toEqual([
       'young',

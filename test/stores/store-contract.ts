@@ -1,48 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import type { NodeCallback } from '../../lib/core/callback';
-import type { SessionChange, StoredSession } from '../../lib/core/stored-session';
+import type { StoredSession } from '../../lib/core/stored-session';
 import type { SessionStore } from '../../lib/stores/session-store.interface';
+import { sid } from '../support/ids';
+import { change, dataOf, storedSession } from '../support/records';
+import { sleep } from '../support/time';
 
 /** What a store suite hands the contract: a fresh, empty store, and how to let it go. */
 export interface StoreUnderTest {
   store: SessionStore;
   /** Called after each test. */
   close?: () => Promise<void> | void;
-}
-
-const sid = () => randomBytes(16).toString('base64url');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A stored session in express-session's layout, expiring `inMs` from now. */
-export function storedSession(
-  data: Record<string, unknown> = {},
-  inMs: number | null = 3_600_000,
-): StoredSession {
-  return {
-    ...data,
-    cookie: {
-      originalMaxAge: inMs,
-      expires: inMs === null ? null : new Date(Date.now() + inMs).toISOString(),
-      httpOnly: true,
-      path: '/',
-      sameSite: 'lax',
-    },
-  };
-}
-
-/** A stored session's data keys, without its cookie. */
-function dataOf(record: StoredSession | null | undefined | void): Record<string, unknown> {
-  const { cookie: _cookie, ...data } = record as StoredSession;
-  return data;
-}
-
-function change(
-  session: StoredSession,
-  set: Record<string, unknown>,
-  unset: string[] = [],
-  base: StoredSession | null = null,
-): SessionChange {
-  return { set, unset, session, base };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { INestApplication, ModuleMetadata, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { SessionModule, type SessionModuleOptions } from '../../lib';
@@ -87,4 +88,34 @@ export function sessionCookie(
   const line = setCookies(res)[name];
   if (!line) throw new Error(`the response set no ${name} cookie`);
   return line.slice(0, line.indexOf(';'));
+}
+
+/**
+ * The `Cookie` header value for session `id` signed with `secret`, as express-session signs it:
+ * computed here with node:crypto, independently of lib/.
+ */
+export function signedCookie(id: string, secret = SECRET): string {
+  const mac = createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
+  return `connect.sid=${encodeURIComponent(`s:${id}.${mac}`)}`;
+}
+
+/**
+ * For a describe block whose tests each start their own apps: the `start` it returns runs
+ * {@link startApp} on `platform`, with `controllers` unless given others, and every app it
+ * started is closed after each test.
+ */
+export function appsPerTest(platform: Platform, controllers: Type[]) {
+  const apps: TestApp[] = [];
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((t) => t.close()));
+  });
+  return async (
+    options: Partial<SessionModuleOptions> = {},
+    own: Type[] = controllers,
+    metadata: Parameters<typeof startApp>[2] = {},
+  ): Promise<TestApp> => {
+    const t = await startApp(options, own, { platform, ...metadata });
+    apps.push(t);
+    return t;
+  };
 }

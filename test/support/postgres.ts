@@ -4,6 +4,7 @@ import { freePort } from './free-port';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { sleep } from './time';
 
 const run = promisify(execFile);
 
@@ -110,8 +111,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       // pg_ctl could not do it (or did not wait long enough): the pid is ours to end.
       if (pid && isAlive(pid)) {
         process.kill(pid, 'SIGKILL');
-        for (let i = 0; i < 50 && isAlive(pid); i++)
-          await new Promise((resolve) => setTimeout(resolve, 100));
+        for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

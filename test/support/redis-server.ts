@@ -4,9 +4,9 @@ import { freePort } from './free-port';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { sleep } from './time';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 const CLI = process.env.REDIS_CLI_BIN ?? '/usr/bin/redis-cli';

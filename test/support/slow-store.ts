@@ -2,6 +2,7 @@ import type { NodeCallback } from '../../lib/core/callback';
 import type { SessionChange, StoredSession } from '../../lib/core/stored-session';
 import { MemoryStore } from '../../lib/stores/memory.store';
 import type { SessionStore } from '../../lib/stores/session-store.interface';
+import { sleep } from './time';
 
 /** The data key that makes a {@link SlowStore} refuse the write that carries it. */
 export const REFUSE_KEY = 'refuseWrite';
@@ -82,8 +83,7 @@ export class SlowStore implements SessionStore {
     this.stats.set(sid, stats);
     stats.pending++;
     try {
-      if (this.writeDelayMs > 0)
-        await new Promise((resolve) => setTimeout(resolve, this.writeDelayMs));
+      if (this.writeDelayMs > 0) await sleep(this.writeDelayMs);
       if (this.armed.delete(sid) || data[REFUSE_KEY] === true) {
         stats.refused++;
         throw new Error(`the test store refused this write of session ${sid.slice(0, 6)}…`);
