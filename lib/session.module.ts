@@ -1,10 +1,12 @@
 import { Inject, Module, type NestModule } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { SessionEngine } from './core/session-engine';
 import { bridgeFastify, type FastifyInstanceLike } from './http/fastify-bridge';
 import { createSessionHandler } from './http/session.handler';
+import type { SessionModuleOptions } from './interfaces/session-module-options.interface';
+import { injectsSessionService } from './session.context';
 import { SESSION_ENGINE, SESSION_OPTIONS, SESSION_STORE } from './session.constants';
-import { ConfigurableModuleClass } from './session.module-definition';
+import { ConfigurableModuleClass, RAW_SESSION_OPTIONS } from './session.module-definition';
 import { sessionProviders } from './session.providers';
 import { SessionService } from './session.service';
 
@@ -34,7 +36,9 @@ import { SessionService } from './session.service';
 export class SessionModule extends ConfigurableModuleClass implements NestModule {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
+    private readonly modules: ModulesContainer,
     @Inject(SESSION_ENGINE) private readonly engine: SessionEngine,
+    @Inject(RAW_SESSION_OPTIONS) private readonly options: SessionModuleOptions,
   ) {
     super();
   }
@@ -49,10 +53,13 @@ export class SessionModule extends ConfigurableModuleClass implements NestModule
   configure(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (!adapter) return;
-    const handler = createSessionHandler(this.engine);
+    // Entered only when something can ask SessionService for the current session (see
+    // injectsSessionService): on Node 20 a context makes every promise of the process slower.
+    const requestContext = this.options.requestContext ?? injectsSessionService(this.modules);
+    const handler = createSessionHandler(this.engine, requestContext);
     if (adapter.getType() === 'fastify') {
       const instance = adapter.getInstance<FastifyInstanceLike>();
-      bridgeFastify(instance);
+      bridgeFastify(instance, requestContext);
       instance.use(handler);
     } else {
       adapter.use(handler);

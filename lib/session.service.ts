@@ -62,7 +62,8 @@ export class SessionService {
     if (!target) {
       throw new SessionContextError(
         `SessionService.${method}() found no current session: it was called outside an HTTP request ` +
-          '(or on an ignored path). Pass the session explicitly: sessions.' +
+          '(or on an ignored path, or with the request context off: see the requestContext option). ' +
+          'Pass the session explicitly: sessions.' +
           method +
           '(session).',
       );

@@ -1,10 +1,10 @@
 import { SessionSerializationError } from './errors';
-import { findChanges } from './changes';
+import { findChanges, snapshotOf } from './changes';
 import type { SessionObject } from './session';
 
 const asSession = (data: object) => data as unknown as SessionObject;
-const snapshotOf = (data: Record<string, unknown>) =>
-  new Map(Object.entries(data).map(([k, v]) => [k, JSON.stringify(v)]));
+const snapshotFrom = (data: Record<string, unknown>) =>
+  new Map(Object.entries(data).map(([k, v]) => [k, snapshotOf(v)]));
 
 describe('findChanges', () => {
   it('finds changed, new, deleted and deeply changed keys, and nothing else', () => {
@@ -22,7 +22,7 @@ describe('findChanges', () => {
       added: true,
       undefinedNow: undefined,
     };
-    const { set, unset } = findChanges(asSession(after), snapshotOf(before));
+    const { set, unset } = findChanges(asSession(after), snapshotFrom(before));
     expect([...set.keys()]).toEqual(['changed', 'deep', 'added']);
     expect(unset.sort()).toEqual(['deleted', 'undefinedNow']);
   });

@@ -7,6 +7,29 @@ export interface ChangedValue {
   json: string;
 }
 
+/**
+ * What each data key held when the session was loaded or last written: a primitive as itself,
+ * compared with `===`, and anything else as its JSON text (a change deep inside an object shows
+ * only there). A primitive costs no JSON at load or at commit.
+ */
+export type Snapshot = Map<string, Snapshotted>;
+type Snapshotted = string | number | boolean | null | JsonText;
+
+/** An object's JSON text in a snapshot, kept apart from a string value. */
+class JsonText {
+  constructor(readonly json: string) {}
+}
+
+/** What the snapshot keeps of `value`; `json` is its JSON text when it is already known. */
+export function snapshotOf(value: unknown, json?: string): Snapshotted {
+  return isPrimitive(value) ? value : new JsonText(json ?? JSON.stringify(value));
+}
+
+function isPrimitive(value: unknown): value is string | number | boolean | null {
+  const type = typeof value;
+  return value === null || type === 'string' || type === 'number' || type === 'boolean';
+}
+
 /** What a request did to a session's data, found by comparing it with its snapshot. */
 export interface SessionChanges {
   set: Map<string, ChangedValue>;
@@ -21,7 +44,7 @@ export interface SessionChanges {
  */
 export function findChanges(
   session: SessionObject,
-  snapshot: ReadonlyMap<string, string>,
+  snapshot: ReadonlyMap<string, Snapshotted>,
 ): SessionChanges {
   const data = session as unknown as Record<string, unknown>;
   const set = new Map<string, ChangedValue>();
@@ -29,6 +52,9 @@ export function findChanges(
   for (const key of Object.keys(data)) {
     const value = data[key];
     if (value === undefined) continue;
+    const before = snapshot.get(key);
+    // NaN is never equal to itself: it goes on to be refused below, as JSON would store null.
+    if (before === value && isPrimitive(value)) continue;
     let json: string | undefined;
     try {
       json = JSON.stringify(value);
@@ -43,7 +69,7 @@ export function findChanges(
     }
     if (json === undefined)
       throw new SessionSerializationError(key, `a ${typeof value} has no JSON form`);
-    if (json === snapshot.get(key)) continue;
+    if (before instanceof JsonText && json === before.json) continue;
     assertStorable(value, key);
     set.set(key, { value, json });
   }

@@ -210,6 +210,42 @@ const NAME_FAILURE: Failure = (problem) => {
   throw new TypeError(`Session cookie name ${problem}.`);
 };
 
+/** The last name and attributes that passed the checks: almost every cookie has the same ones. */
+let lastChecked:
+  { name: string; attributes: CheckedAttributes; given: CheckedAttributes } | undefined;
+
+/** `attributes` checked and normalised for a cookie called `name` (see `serializeCookie`). */
+function checkedAttributes(name: string, attributes: CookieAttributes): CheckedAttributes {
+  const last = lastChecked;
+  if (
+    last !== undefined &&
+    last.name === name &&
+    last.given.path === attributes.path &&
+    last.given.domain === attributes.domain &&
+    last.given.sameSite === attributes.sameSite &&
+    last.given.priority === attributes.priority
+  ) {
+    return last.attributes;
+  }
+  checkCookieName(name, NAME_FAILURE);
+  const checked: CheckedAttributes = {
+    path: checkAttribute.path(attributes.path, REQUEST_FAILURE.path),
+    domain: checkAttribute.domain(attributes.domain, REQUEST_FAILURE.domain),
+    sameSite: checkAttribute.sameSite(attributes.sameSite, REQUEST_FAILURE.sameSite),
+    priority: checkAttribute.priority(attributes.priority, REQUEST_FAILURE.priority),
+  };
+  if (cookiePrefix(name) === '__Host-') {
+    // A browser drops such a cookie without a word: the session would be lost on every request.
+    const { path, domain } = checked;
+    if (path !== '/') REQUEST_FAILURE.path(`must be "/" for a __Host- cookie, got ${show(path)}`);
+    if (domain)
+      REQUEST_FAILURE.domain(`must be left out for a __Host- cookie, got ${show(domain)}`);
+  }
+  const { path, domain, sameSite, priority } = attributes;
+  lastChecked = { name, attributes: checked, given: { path, domain, sameSite, priority } };
+  return checked;
+}
+
 /**
  * Builds a `Set-Cookie` value. `value` is URL-encoded here, as express-session does. Every
  * other part is checked, whatever a handler assigned or a store handed back: an attribute is
@@ -222,19 +258,9 @@ export function serializeCookie(
   attributes: CookieAttributes,
   expires?: Date,
 ): string {
-  checkCookieName(name, NAME_FAILURE);
-  const path = checkAttribute.path(attributes.path, REQUEST_FAILURE.path);
-  const domain = checkAttribute.domain(attributes.domain, REQUEST_FAILURE.domain);
-  const sameSite = checkAttribute.sameSite(attributes.sameSite, REQUEST_FAILURE.sameSite);
-  const priority = checkAttribute.priority(attributes.priority, REQUEST_FAILURE.priority);
+  const { path, domain, sameSite, priority } = checkedAttributes(name, attributes);
   if (expires && Number.isNaN(expires.getTime()))
     REQUEST_FAILURE.expires(`must be a valid Date, got ${show(expires)}`);
-  if (cookiePrefix(name) === '__Host-') {
-    // A browser drops such a cookie without a word: the session would be lost on every request.
-    if (path !== '/') REQUEST_FAILURE.path(`must be "/" for a __Host- cookie, got ${show(path)}`);
-    if (domain)
-      REQUEST_FAILURE.domain(`must be left out for a __Host- cookie, got ${show(domain)}`);
-  }
   let header = `${name}=${encodeURIComponent(value)}`;
   if (path) header += `; Path=${path}`;
   if (expires) header += `; Expires=${expires.toUTCString()}`;

@@ -56,6 +56,14 @@ export interface SessionOptions {
   touchAfter?: number;
   /** A store call slower than this (ms) fails, with a 503. @default 5000 */
   storeTimeout?: number;
+  /**
+   * Run each request in a request context (`AsyncLocalStorage`), which is how `SessionService`
+   * finds the current session without being handed it. By default it is on exactly when
+   * something in the app injects `SessionService`; say `true` for an app that reaches it another
+   * way (`app.get(SessionService)` during a request), `false` to turn it off.
+   * @default on when `SessionService` is injected anywhere
+   */
+  requestContext?: boolean;
 }
 
 /** Cookie options with every default applied and `secure` still possibly `'auto'`. */
@@ -128,7 +136,13 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
       `must implement get(), set() and destroy(); it lacks ${missing.map((m) => `${m}()`).join(', ')}`,
     );
   }
-  for (const flag of ['rolling', 'resave', 'saveUninitialized', 'proxy'] as const) {
+  for (const flag of [
+    'rolling',
+    'resave',
+    'saveUninitialized',
+    'proxy',
+    'requestContext',
+  ] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
       fail(flag, `must be true or false, got ${show(options[flag])}`);
   }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { findChanges, type SessionChanges } from './changes';
+import { findChanges, snapshotOf, type SessionChanges, type Snapshot } from './changes';
 import { SessionCookie, serializeCookie } from './cookie';
 import { SessionGoneError } from './errors';
 import { redact } from './redact';
@@ -23,14 +23,15 @@ export class RequestSession implements SessionOwner {
   readonly session: SessionObject;
   /** The id, made on first read for a new session. */
   private sid: string | undefined;
-  private current: SessionCookie;
+  /** The cookie, built on first use: an unchanged read never needs it. */
+  private current: SessionCookie | undefined;
   /** `true` until the session has been written to the store. */
   private isNew = true;
   private destroyed = false;
   /** The record as the store returned it (what `SessionChange.base` carries). */
   private base: StoredSession | null = null;
-  /** The JSON text of every data key as last loaded or written: how changes are found. */
-  private readonly snapshot = new Map<string, string>();
+  /** Every data key as last loaded or written: how changes are found. */
+  private readonly snapshot: Snapshot = new Map();
   /** `touch()` was called: extend the store's expiry at the end, whatever `touchAfter` says. */
   private touchRequested = false;
   /** Whether this request has written the session (at the end, or through save()). */
@@ -53,7 +54,6 @@ export class RequestSession implements SessionOwner {
     /** The stored record the cookie names, when it is live: the session starts from it. */
     record: StoredSession | null,
   ) {
-    this.current = record ? this.storedCookie(record) : this.newCookie();
     this.session = new SessionObject(this);
     if (record) this.fill(record, incoming!.id);
   }
@@ -64,7 +64,7 @@ export class RequestSession implements SessionOwner {
   }
 
   get cookie(): SessionCookie {
-    return this.current;
+    return (this.current ??= this.base ? this.storedCookie(this.base) : this.newCookie());
   }
 
   async regenerate(): Promise<void> {
@@ -72,7 +72,7 @@ export class RequestSession implements SessionOwner {
     clearData(this.session);
     this.snapshot.clear();
     this.sid = undefined;
-    this.current = this.newCookie();
+    this.current = undefined;
     this.isNew = true;
     this.destroyed = false;
     this.base = null;
@@ -97,7 +97,7 @@ export class RequestSession implements SessionOwner {
     }
     clearData(this.session);
     this.snapshot.clear();
-    this.current = this.storedCookie(record);
+    this.current = undefined;
     this.fill(record, id);
   }
 
@@ -108,7 +108,7 @@ export class RequestSession implements SessionOwner {
   }
 
   touch(): void {
-    this.current.reset();
+    this.cookie.reset();
     this.touchRequested = true;
   }
 
@@ -121,7 +121,7 @@ export class RequestSession implements SessionOwner {
     const { options } = this.engine;
     if (this.destroyed || this.gone) return this.clearing();
     const changes = findChanges(this.session, this.snapshot);
-    const cookieChanged = this.current.changed;
+    const cookieChanged = this.current?.changed ?? false;
     const dataChanged = changes.set.size > 0 || changes.unset.length > 0;
     if (this.isNew) {
       if (!dataChanged && !options.saveUninitialized) return undefined;
@@ -129,7 +129,7 @@ export class RequestSession implements SessionOwner {
     } else if (dataChanged || cookieChanged || options.resave) {
       await this.write(changes);
     } else if (this.touchRequested || this.touchDue()) {
-      this.current.reset();
+      this.cookie.reset();
       const extended = await this.engine.gateway.touch(this.id, this.toStored(), this.base!);
       if (extended === false) this.gone = true;
     }
@@ -137,11 +137,11 @@ export class RequestSession implements SessionOwner {
     const send =
       options.rolling ||
       cookieChanged ||
-      (this.wrote && cookieDue(this.id, this.incoming, this.current)) ||
+      (this.wrote && cookieDue(this.id, this.incoming, this.cookie)) ||
       this.resignDue();
     if (!send) return undefined;
-    if (options.rolling && !this.wrote) this.current.reset();
-    return this.current.serialize(options.name, this.engine.signer.sign(this.id));
+    if (options.rolling && !this.wrote) this.cookie.reset();
+    return this.cookie.serialize(options.name, this.signedId());
   }
 
   /**
@@ -152,7 +152,7 @@ export class RequestSession implements SessionOwner {
   commitLate(): Promise<void> | undefined {
     if (this.destroyed || this.gone) return undefined;
     const changes = findChanges(this.session, this.snapshot);
-    if (changes.set.size === 0 && changes.unset.length === 0 && !this.current.changed)
+    if (changes.set.size === 0 && changes.unset.length === 0 && !this.current?.changed)
       return undefined;
     // A new session stored this late does not get its cookie (the headers are gone), as with
     // express-session; it is stored all the same, so that no change is lost without a word.
@@ -166,11 +166,18 @@ export class RequestSession implements SessionOwner {
       if (RESERVED_KEYS.has(key)) continue;
       const value = record[key];
       data[key] = value;
-      this.snapshot.set(key, JSON.stringify(value));
+      this.snapshot.set(key, snapshotOf(value));
     }
     this.sid = id;
     this.isNew = false;
     this.base = record;
+  }
+
+  /** The signed id: the incoming value when the first secret signed that same id (no HMAC). */
+  private signedId(): string {
+    const { incoming } = this;
+    if (incoming?.secretIndex === 0 && incoming.id === this.id) return incoming.value;
+    return this.engine.signer.sign(this.id);
   }
 
   /** A cookie verified with an older secret is signed again with the first, on the same id. */
@@ -197,7 +204,7 @@ export class RequestSession implements SessionOwner {
    */
   private async write(changes: SessionChanges): Promise<void> {
     const { gateway } = this.engine;
-    this.current.reset();
+    this.cookie.reset();
     const stored = this.toStored();
     if (this.isNew) {
       await gateway.set(this.id, stored);
@@ -211,11 +218,12 @@ export class RequestSession implements SessionOwner {
         return;
       }
     }
-    for (const [key, change] of changes.set) this.snapshot.set(key, change.json);
+    for (const [key, change] of changes.set)
+      this.snapshot.set(key, snapshotOf(change.value, change.json));
     for (const key of changes.unset) this.snapshot.delete(key);
     this.isNew = false;
     this.touchRequested = false;
-    this.current.changed = false;
+    this.cookie.changed = false;
     this.wrote = true;
   }
 
@@ -228,7 +236,7 @@ export class RequestSession implements SessionOwner {
       if (value !== undefined) stored[key] = value;
     }
     // Set last: nothing the data holds can stand in for the cookie or the binding.
-    stored.cookie = this.current.toJSON();
+    stored.cookie = this.cookie.toJSON();
     // A browser-session cookie has no expiry to tell when the store last extended the session.
     if (!stored.cookie.expires) stored.cookie.touchedAt = Date.now();
     if (this.fingerprint !== undefined) stored[FINGERPRINT_KEY] = this.fingerprint;

@@ -22,6 +22,8 @@ export interface VerifiedCookie {
   id: string;
   /** Which secret verified it: anything but 0 means the cookie must be signed again. */
   secretIndex: number;
+  /** The signed value as it came (`s:<id>.<signature>`, not URL-encoded). */
+  value: string;
 }
 
 /**

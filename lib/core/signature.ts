@@ -19,10 +19,11 @@ export class CookieSigner {
   }
 
   /**
-   * The id a signed cookie value carries, with the index of the secret that verified it, or
-   * `undefined` for anything that is not a value we signed. Never throws.
+   * The id a signed cookie value carries, with the index of the secret that verified it (and the
+   * value itself: with secret 0 it is exactly what `sign(id)` makes, so it need not be signed
+   * again), or `undefined` for anything that is not a value we signed. Never throws.
    */
-  verify(value: string): { id: string; secretIndex: number } | undefined {
+  verify(value: string): { id: string; secretIndex: number; value: string } | undefined {
     if (!value.startsWith('s:')) return undefined;
     const dot = value.lastIndexOf('.');
     if (dot <= 2) return undefined;
@@ -36,7 +37,9 @@ export class CookieSigner {
       if (timingSafeEqual(createHmac('sha256', this.keys[i]!).update(id).digest(), given)) {
         // base64 decoding forgives other alphabets and stray bits: take the canonical text only,
         // as express-session's string comparison does.
-        return given.toString('base64').startsWith(signature) ? { id, secretIndex: i } : undefined;
+        return given.toString('base64').startsWith(signature)
+          ? { id, secretIndex: i, value }
+          : undefined;
       }
     }
     return undefined;

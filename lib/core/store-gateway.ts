@@ -1,3 +1,4 @@
+import { Deadlines } from './deadlines';
 import { SessionStoreError } from './errors';
 import { cookieOnlyChange } from './store-support';
 import type { SessionStore } from './session-store';
@@ -18,12 +19,15 @@ type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'patch';
 export class StoreGateway {
   /** The store's methods return Promises: no callback to pass, no extra promise to chain. */
   private readonly promiseStyle: boolean;
+  /** Every pending call's `storeTimeout`, on one timer. */
+  private readonly deadlines: Deadlines;
 
   constructor(
     readonly store: SessionStore,
     private readonly timeoutMs: number,
   ) {
     this.promiseStyle = (store as { [PROMISE_STORE]?: boolean })[PROMISE_STORE] === true;
+    this.deadlines = new Deadlines(timeoutMs);
   }
 
   get(sid: string): Promise<StoredSession | null> {
@@ -65,26 +69,22 @@ export class StoreGateway {
 
   private call<T = void>(method: StoreMethod, args: unknown[]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      let settled = false;
+      const deadline = this.deadlines.start(() =>
+        reject(
+          new SessionStoreError(
+            method,
+            undefined,
+            `Session store ${method}() did not answer within ${this.timeoutMs} ms`,
+          ),
+        ),
+      );
       const settle = (err: unknown, value?: T) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
+        if (deadline.settled) return;
+        deadline.settled = true;
         if (err)
           reject(err instanceof SessionStoreError ? err : new SessionStoreError(method, err));
         else resolve(value as T);
       };
-      const timer = setTimeout(
-        () =>
-          settle(
-            new SessionStoreError(
-              method,
-              undefined,
-              `Session store ${method}() did not answer within ${this.timeoutMs} ms`,
-            ),
-          ),
-        this.timeoutMs,
-      );
       try {
         const fn = this.store[method] as (...a: unknown[]) => unknown;
         const returned = this.promiseStyle

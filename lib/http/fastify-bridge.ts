@@ -31,7 +31,7 @@ interface FastifyRequestLike {
  * `@nestjs/passport` see them), and re-enters the request context for the route: Fastify reads
  * the body between the middleware and the handler, on events that do not carry the context.
  */
-export function bridgeFastify(instance: FastifyInstanceLike): void {
+export function bridgeFastify(instance: FastifyInstanceLike, requestContext = true): void {
   for (const name of ['session', 'sessionID']) {
     if (instance.hasRequestDecorator(name)) continue;
     instance.decorateRequest(name, {
@@ -43,6 +43,7 @@ export function bridgeFastify(instance: FastifyInstanceLike): void {
       },
     });
   }
+  if (!requestContext) return;
   instance.addHook('preHandler', (request, _reply, done) => {
     runInRequest(request.raw, done);
   });

@@ -14,8 +14,12 @@ type Next = (err?: unknown) => void;
  * A request that carries no cookie gets a lazy `req.session`: nothing is built, hashed or
  * hooked until something reads it.
  */
-export function createSessionHandler(engine: SessionEngine) {
+export function createSessionHandler(engine: SessionEngine, requestContext = true) {
   const { logger } = engine;
+  // The rest of the chain runs in the request context only when something can read it.
+  const proceed = requestContext
+    ? (req: IncomingMessage, next: Next) => runInRequest(req, next)
+    : (_req: IncomingMessage, next: Next) => next();
   return function sessionMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
     // Already done for this request (the middleware mounted twice): do nothing twice.
     if (isAttached(req)) return next();
@@ -25,18 +29,18 @@ export function createSessionHandler(engine: SessionEngine) {
     const cookie = engine.verify(req);
     if (!cookie) {
       attachLazily(req, engine, res);
-      runInRequest(req, next);
+      proceed(req, next);
       return;
     }
     engine.load(req, secureFor(req, engine.options), cookie).then(
       (request) => {
         attachSession(req, request, res);
-        runInRequest(req, next);
+        proceed(req, next);
       },
       (err: Error) => {
         logger.error(`Could not load the session: ${err.message}`, err.stack);
         attachLazily(req, engine, res, err);
-        runInRequest(req, next);
+        proceed(req, next);
       },
     );
   };

@@ -273,7 +273,7 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
     const sessions = moduleRef.get(SessionService);
     expect(sessions.current()).toBeUndefined();
     expect(() => sessions.save()).toThrow(
-      'SessionService.save() found no current session: it was called outside an HTTP request (or on an ignored path). Pass the session explicitly: sessions.save(session).',
+      'SessionService.save() found no current session: it was called outside an HTTP request (or on an ignored path, or with the request context off: see the requestContext option). Pass the session explicitly: sessions.save(session).',
     );
     await moduleRef.close();
   });
