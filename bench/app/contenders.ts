@@ -9,7 +9,7 @@ import {
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Store as ExpressSessionStore } from 'express-session';
 import { COMMON, type BenchConfig } from './config';
-import { BenchController } from './controller';
+import { BareController, BenchController } from './controller';
 import { dataSource, redisClient } from './backends';
 
 /** A contender: the root module, and what to do to the app before it listens. */
@@ -22,7 +22,7 @@ export interface Contender {
 export async function buildContender(config: BenchConfig): Promise<Contender> {
   switch (config.library) {
     case 'bare':
-      return { module: withSession([]) };
+      return { module: bareModule() };
     case 'tessera':
       return tessera(config);
     case 'express-session':
@@ -64,6 +64,13 @@ function withMiddleware(middleware: Middleware): Type {
     }
   }
   return DiagnosticModule;
+}
+
+/** The ceiling: the same routes, no session layer, handlers that never look for a session. */
+function bareModule(): Type {
+  @Module({ controllers: [BareController] })
+  class BareModule {}
+  return BareModule;
 }
 
 /** The same app for everyone: the bench controller, plus the session module if any. */

@@ -63,3 +63,33 @@ export class BenchController {
     return { ok: true };
   }
 }
+
+/**
+ * The ceiling: the same four routes on bare Nest, with no session layer at all, so that each
+ * scenario is compared with the bare app on its own route (not every one with `/plain`). The
+ * bodies have the shape and about the size of the session routes' answers; the orchestrator
+ * sends `/read` and `/write` a cookie of a real one's length, which nothing here parses.
+ */
+@Controller()
+export class BareController {
+  @Get('plain')
+  plain() {
+    return { ok: true };
+  }
+
+  @Get('read')
+  read() {
+    return { userId: 'user-1' };
+  }
+
+  @Get('write')
+  write() {
+    return { count: 1 };
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  login() {
+    return { ok: true };
+  }
+}

@@ -3,6 +3,7 @@
  * app's), the session cookie that scenarios 2 and 3 replay, and the app's peak RSS.
  */
 import autocannon from 'autocannon';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { clearTimeout, setTimeout } from 'node:timers';
 
@@ -51,6 +52,18 @@ export async function sessionCookies(baseUrl, n) {
   const cookies = [];
   for (let i = 0; i < n; i++) cookies.push(await sessionCookie(baseUrl));
   return cookies;
+}
+
+/**
+ * The cookies a scenario's connections replay. The bare app has no session to log in to: it gets
+ * cookies of a signed session cookie's shape and length (`connect.sid=s%3A<id>.<signature>`), so
+ * its requests carry the same header bytes as everyone else's.
+ */
+export async function cookiesFor(library, baseUrl, n) {
+  if (library !== 'bare') return sessionCookies(baseUrl, n);
+  const fake = () =>
+    `connect.sid=s%3A${randomBytes(24).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
+  return Array.from({ length: n }, fake);
 }
 
 /**

@@ -68,28 +68,48 @@ export const GROUPS = [
 ];
 
 /**
- * full: every group, every scenario (scenario 1, which no library answers from its store, only
- * on the memory group), 3 interleaved rounds of 3 s after a 1 s warm-up; the memory-growth run
- * with 1,000,000 sessions. About 9 minutes on 2 cores.
- * quick: the memory group only, 2 rounds of 1 s, 100,000 sessions: about a minute, no services.
+ * The method of issue 11. full: every group, every scenario (scenario 1, which no library answers
+ * from its store, only on the memory group), 50 connections, 3 interleaved rounds; in each round
+ * every contender is a fresh process, and each scenario gets a 3 s warm-up on it, then 10 s
+ * measured. The memory-growth run with 1,000,000 sessions. About 35 minutes on 2 cores.
+ * quick: the memory group only, scenarios 1 to 3 (the ones with targets), 2 rounds of 1 s after a
+ * 0.5 s warm-up, 100,000 sessions in the memory-growth run: under 2 minutes, no services.
+ * `limitMin`: the hard ceiling on the run; whatever happens, it ends.
  */
 export const MODES = {
   full: {
     groups: ['memory', 'redis', 'sql'],
     rounds: 3,
-    durationSec: 3,
-    warmupSec: 1,
-    connections: 32,
+    durationSec: 10,
+    warmupSec: 3,
+    connections: 50,
     memorySessions: 1_000_000,
+    limitMin: 60,
   },
   quick: {
     groups: ['memory'],
+    scenarios: ['plain', 'read', 'write'],
     rounds: 2,
     durationSec: 1,
     warmupSec: 0.5,
-    connections: 32,
+    connections: 50,
     memorySessions: 100_000,
+    limitMin: 5,
   },
+};
+
+/**
+ * The soak (`--soak`): Tessera and the competitor on each platform, memory store, the write
+ * scenario at full load for `--soak-seconds` (300 by default) each, one after the other, RSS and
+ * heap sampled every `sampleSec`.
+ */
+export const SOAK = {
+  contenders: GROUPS[0].contenders.filter((c) => c.library !== 'bare'),
+  scenario: 'write',
+  seconds: 300,
+  sampleSec: 10,
+  warmupSec: 3,
+  connections: 50,
 };
 
 /** Scenario 1 touches no store for anyone: measured once, on the memory group. */

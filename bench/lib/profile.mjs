@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { ROOT, ask, installCleanup, startTs, stop } from './children.mjs';
-import { SCENARIOS, drive, sessionCookies } from './load.mjs';
+import { SCENARIOS, cookiesFor, drive } from './load.mjs';
 import { startService } from './services.mjs';
 
 /** Our own code: the library's sources (not a dependency's lib/ folder). */
@@ -146,7 +146,9 @@ export async function main() {
       },
     });
     const url = `http://127.0.0.1:${info.port}`;
-    const cookies = scenario.cookie ? await sessionCookies(url, args.connections) : undefined;
+    const cookies = scenario.cookie
+      ? await cookiesFor(args.library, url, args.connections)
+      : undefined;
     const run = (durationSec) =>
       drive({
         url: url + scenario.path,
