@@ -1,5 +1,5 @@
 import { SessionSerializationError } from './errors';
-import type { SessionObject } from './session';
+import { dataOf, type SessionObject } from './session';
 
 /** A data key this request wrote, with the JSON text it had when compared. */
 export interface ChangedValue {
@@ -46,7 +46,7 @@ export function findChanges(
   session: SessionObject,
   snapshot: ReadonlyMap<string, Snapshotted>,
 ): SessionChanges {
-  const data = session as unknown as Record<string, unknown>;
+  const data = dataOf(session);
   const set = new Map<string, ChangedValue>();
   const unset: string[] = [];
   for (const key of Object.keys(data)) {
