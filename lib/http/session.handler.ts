@@ -32,17 +32,28 @@ export function createSessionHandler(engine: SessionEngine, requestContext = tru
       proceed(req, next);
       return;
     }
-    engine.load(req, secureFor(req, engine.options), cookie).then(
-      (request) => {
-        attachSession(req, request, res);
-        proceed(req, next);
-      },
-      (err: Error) => {
-        logger.error(`Could not load the session: ${err.message}`, err.stack);
-        attachLazily(req, engine, res, err);
-        proceed(req, next);
-      },
-    );
+    engine
+      .load(req, secureFor(req, engine.options), cookie)
+      .then(
+        (request) => {
+          attachSession(req, request, res);
+          proceed(req, next);
+        },
+        (err: Error) => {
+          logger.error(`Could not load the session: ${err.message}`, err.stack);
+          attachLazily(req, engine, res, err);
+          proceed(req, next);
+        },
+      )
+      // What runs after the middleware (next()) throwing synchronously must not become an
+      // unhandled rejection of ours: that request fails, the process goes on.
+      .catch((err: unknown) => {
+        logger.error(`The request failed after its session was loaded: ${String(err)}`);
+        if (!res.headersSent) {
+          res.statusCode = 500;
+          res.end();
+        } else res.destroy();
+      });
   };
 }
 
