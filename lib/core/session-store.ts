@@ -1,6 +1,12 @@
 import type { NodeCallback } from './callback';
 import type { SessionChange, StoredSession } from './stored-session';
 
+/** One live session of a user, as the per-user index finds it. */
+export interface IndexedSession {
+  readonly id: string;
+  readonly session: StoredSession;
+}
+
 /**
  * Where session data lives. Every store implements `get`, `set` and `destroy`; the rest is
  * optional and used when present.
@@ -66,4 +72,27 @@ export interface SessionStore {
   ): Promise<Record<string, StoredSession> | StoredSession[]> | void;
   /** Every live session id. */
   ids?(callback?: NodeCallback<string[]>): Promise<string[]> | void;
+  /**
+   * The per-user index, which the module option `userId` turns on; a store has both methods or
+   * neither. The user of a record is the string in its `cookie.user` (see `userOf()`), which
+   * Tessera writes with every `set`, `patch` and `touch`: the store indexes a session under it
+   * when it is written, moves it when it changes, and drops it when the session is destroyed,
+   * evicted or expires.
+   *
+   * `findByUser` resolves the user's live sessions, in any order: never one that is expired or
+   * destroyed, nor one that now belongs to another user.
+   */
+  findByUser?(
+    user: string,
+    callback?: NodeCallback<IndexedSession[]>,
+  ): Promise<IndexedSession[]> | void;
+  /**
+   * Destroys every live session of `user` but the one with id `exceptId` (when given), and
+   * resolves how many it destroyed.
+   */
+  destroyByUser?(
+    user: string,
+    exceptId: string | undefined,
+    callback?: NodeCallback<number>,
+  ): Promise<number> | void;
 }

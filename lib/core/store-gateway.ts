@@ -1,13 +1,13 @@
 import { Deadlines } from './deadlines';
 import { SessionStoreError } from './errors';
 import { cookieOnlyChange } from './store-support';
-import type { SessionStore } from './session-store';
+import type { IndexedSession, SessionStore } from './session-store';
 import { applyChange, isExpired, type SessionChange, type StoredSession } from './stored-session';
 
 /** Marks a store whose methods all return Promises, so the gateway passes them no callback. */
 export const PROMISE_STORE = Symbol.for('tessera:promise-store');
 
-type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'patch';
+type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'patch' | 'findByUser' | 'destroyByUser';
 
 /**
  * The core's only way to a store. Calls it in whichever style it speaks (a returned Promise or
@@ -65,6 +65,16 @@ export class StoreGateway {
       return (await this.call<boolean | void>('touch', [sid, session])) !== false;
     }
     return this.patch(sid, cookieOnlyChange(session, base));
+  }
+
+  /** The user's live sessions, from the store's per-user index. */
+  findByUser(user: string): Promise<IndexedSession[]> {
+    return this.call<IndexedSession[]>('findByUser', [user]);
+  }
+
+  /** Destroys the user's sessions but `exceptId`; resolves how many. */
+  destroyByUser(user: string, exceptId: string | undefined): Promise<number> {
+    return this.call<number>('destroyByUser', [user, exceptId]);
   }
 
   private call<T = void>(method: StoreMethod, args: unknown[]): Promise<T> {

@@ -18,11 +18,20 @@ export interface StoredCookie {
   partitioned?: boolean;
   priority?: 'low' | 'medium' | 'high';
   /**
-   * Tessera's own, for a browser-session cookie only (no `expires`): when the session was last
-   * written or touched (ms since the epoch), so that `touchAfter` can throttle its touches too.
-   * express-session ignores it.
+   * Tessera's own, as are the next two: when the session was last written or touched (ms since
+   * the epoch), which `touchAfter` throttles from, `idleTimeout` counts from, and a user's list
+   * shows as its last activity. Written on every write and touch (older records have it for
+   * browser-session cookies only). Kept in the cookie, not beside the data, so that neither
+   * Tessera nor express-session ever shows it as a data key; express-session reads past it.
    */
   touchedAt?: number;
+  /** When the session was created or last regenerated (ms since the epoch): `absoluteTimeout`. */
+  createdAt?: number;
+  /**
+   * The user the session belongs to, as the `userId` option said at its last write (always a
+   * string), when the option is on: the key of the store's per-user index.
+   */
+  user?: string;
 }
 
 /** A session as a store keeps it. */
@@ -96,3 +105,24 @@ export function isExpired(session: StoredSession, now = Date.now()): boolean {
 
 /** One day: how long a store keeps a browser-session cookie's session when it is given no `ttl`. */
 export const DEFAULT_STORE_TTL_MS = 86_400_000;
+
+/** The user a stored session is indexed under (`cookie.user`), if any. */
+export function userOf(session: StoredSession | null | undefined): string | undefined {
+  const user = session?.cookie?.user;
+  return typeof user === 'string' && user !== '' ? user : undefined;
+}
+
+/**
+ * When a stored session was last written or touched, in ms since the epoch: its `touchedAt`,
+ * or, for a record written before Tessera kept it, the moment its expiry was last set
+ * (`expires - originalMaxAge`). `undefined` when the record cannot tell.
+ */
+export function lastActiveAt(session: StoredSession): number | undefined {
+  const cookie = session.cookie;
+  if (typeof cookie?.touchedAt === 'number') return cookie.touchedAt;
+  if (cookie?.expires && typeof cookie.originalMaxAge === 'number') {
+    const time = new Date(cookie.expires).getTime() - cookie.originalMaxAge;
+    if (!Number.isNaN(time)) return time;
+  }
+  return undefined;
+}

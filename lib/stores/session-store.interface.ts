@@ -1,2 +1,2 @@
 // The contract is the core's (it calls stores through it); stores and apps import it from here.
-export type { SessionStore } from '../core/session-store';
+export type { IndexedSession, SessionStore } from '../core/session-store';
