@@ -15,5 +15,7 @@ export type {
   SessionModuleAsyncOptions,
   SessionModuleForRootOptions,
 } from './session.module-definition';
-export { SessionService } from './session.service';
+export { SessionService, type DestroyByUserOptions } from './session.service';
+export type { UserSession } from './core/user-sessions';
+export type { UserIdOf } from './core/options';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.store';

@@ -1,8 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { currentRequest } from './core/request-context';
 import type { SessionObject } from './core/session';
+import type { SessionEngine } from './core/session-engine';
+import type { UserSession } from './core/user-sessions';
 import type { Session } from './decorators/session.decorator';
 import { SessionContextError } from './exceptions/session-context.error';
+import { SESSION_ENGINE } from './session.constants';
+
+/** What `destroyByUser()` may keep. */
+export interface DestroyByUserOptions {
+  /** `'current'`: keep the current request's session ("sign out everywhere else"). */
+  except?: 'current';
+}
 
 /**
  * The session methods as an injectable singleton. Without a session argument each acts on the
@@ -24,6 +33,8 @@ import { SessionContextError } from './exceptions/session-context.error';
  */
 @Injectable()
 export class SessionService {
+  constructor(@Inject(SESSION_ENGINE) private readonly engine: SessionEngine) {}
+
   /** The current request's session, or `undefined` outside a request or on an ignored path. */
   current<T extends object = object>(): Session<T> | undefined {
     const req = currentRequest() as { session?: Session<T> } | undefined;
@@ -55,6 +66,73 @@ export class SessionService {
   /** Resets `cookie.maxAge`; the store's expiry is extended when the request ends. */
   touch(session?: SessionObject): Promise<void> {
     return this.target(session, 'touch').touch();
+  }
+
+  /**
+   * The user's live sessions (never an expired or ended one), newest activity first, the
+   * current request's marked `current`. Needs the `userId` option.
+   */
+  findByUser(userId: string | number): Promise<UserSession[]> {
+    return this.engine.users.find(userId, 'findByUser', this.currentId());
+  }
+
+  /**
+   * Ends every session of the user, or every one but the current request's with
+   * `{ except: 'current' }` ("sign out everywhere else"), and resolves how many it ended. A
+   * request of an ended session still in flight cannot bring it back. Needs the `userId` option.
+   */
+  async destroyByUser(
+    userId: string | number,
+    options: DestroyByUserOptions = {},
+  ): Promise<number> {
+    const { except } = options ?? {};
+    if (except !== undefined && except !== 'current') {
+      throw new TypeError(
+        `SessionService.destroyByUser() takes { except: 'current' } or no options, got except: ${String(except)}`,
+      );
+    }
+    const current = this.current();
+    if (except === 'current' && !current)
+      throw this.noSession('destroyByUser', "{ except: 'current' }");
+    const ended = await this.engine.users.destroyAll(
+      userId,
+      'destroyByUser',
+      except === 'current' ? current!.id : undefined,
+    );
+    // The current request's own session, if it was among them, ends for this response too.
+    if (except === undefined && current && this.belongsTo(current, userId)) await current.destroy();
+    return ended;
+  }
+
+  /**
+   * Ends the one session of the user with that `handle` (from `findByUser()`): "sign out this
+   * device". Resolves `false` when the user has no session with that handle: another user's, a
+   * forged one, one already ended. Needs the `userId` option.
+   */
+  async destroyByHandle(userId: string | number, handle: string): Promise<boolean> {
+    const ended = await this.engine.users.destroyByHandle(userId, handle, 'destroyByHandle');
+    if (ended === undefined) return false;
+    const current = this.current();
+    if (current && this.currentId() === ended) await current.destroy();
+    return true;
+  }
+
+  /** The current request's session id (a new session's is made now, and matches no stored one). */
+  private currentId(): string | undefined {
+    return this.current()?.id;
+  }
+
+  private belongsTo(session: SessionObject, userId: string | number): boolean {
+    const user = this.engine.options.userId?.(session as never);
+    return user !== null && user !== undefined && String(user) === String(userId);
+  }
+
+  private noSession(method: string, what: string): SessionContextError {
+    return new SessionContextError(
+      `SessionService.${method}() with ${what} found no current session: it was called outside ` +
+        'an HTTP request (or on an ignored path, or with the request context off: see the ' +
+        'requestContext option).',
+    );
   }
 
   private target(session: SessionObject | undefined, method: string): SessionObject {

@@ -138,3 +138,76 @@ describe('resolveSessionOptions: cookie options are checked', () => {
     expect(resolve({ cookie: { expires: null } }).cookie.expires).toBeNull();
   });
 });
+
+describe('resolveSessionOptions: a user index, timeouts and the session header', () => {
+  class PlainStore {
+    get = async () => null;
+    set = async () => {};
+    destroy = async () => {};
+  }
+  const indexed: SessionStore = {
+    ...store,
+    findByUser: async () => [],
+    destroyByUser: async () => 0,
+  };
+
+  it.each<[string, Partial<SessionOptions>, string]>([
+    [
+      'userId with a store that keeps no per-user index',
+      { store: new PlainStore(), userId: () => 'u' },
+      'Session option "userId" needs a store with a per-user index (findByUser() and destroyByUser()); PlainStore has none.',
+    ],
+    [
+      'userId that is not a function',
+      { store: indexed, userId: 'passport.user' as never },
+      'Session option "userId" must be a function of the session, got "passport.user".',
+    ],
+    [
+      'an idleTimeout of 0',
+      { idleTimeout: 0 },
+      'Session option "idleTimeout" must be a number of ms > 0, got 0.',
+    ],
+    [
+      'an absoluteTimeout given as text',
+      { absoluteTimeout: '8h' as never },
+      'Session option "absoluteTimeout" must be a number of ms > 0, got "8h".',
+    ],
+    [
+      'a touchAfter as long as the idleTimeout',
+      { idleTimeout: 60_000, touchAfter: 60_000 },
+      'Session option "touchAfter" must be shorter than idleTimeout (60000 ms), or a session in use would end as idle, got 60000.',
+    ],
+    [
+      'a header name with a space',
+      { header: 'X Session' },
+      'Session option "header" must be an HTTP header name (letters, digits, - and the like), got "X Session".',
+    ],
+    [
+      'the Cookie header as the session header',
+      { header: 'Cookie' },
+      'Session option "header" cannot be "Cookie", which HTTP itself uses.',
+    ],
+  ])('refuses %s, naming the option', (_name, options, message) => {
+    expect(() => resolve(options)).toThrow(new TypeError(message));
+  });
+
+  it('counts the default touchAfter from the shorter of cookie.maxAge and idleTimeout', () => {
+    expect(resolve({ cookie: { maxAge: 3_600_000 } }).touchAfter).toBe(360_000);
+    expect(resolve({ cookie: { maxAge: 3_600_000 }, idleTimeout: 600_000 }).touchAfter).toBe(
+      60_000,
+    );
+    expect(resolve({ cookie: { maxAge: 60_000 }, idleTimeout: 600_000 }).touchAfter).toBe(6_000);
+    expect(resolve({ cookie: { maxAge: null }, idleTimeout: 600_000 }).touchAfter).toBe(60_000);
+  });
+
+  it('keeps the header name for the response and its lower case for the request', () => {
+    const { header, headerKey } = resolve({ header: 'X-Session-Token' });
+    expect([header, headerKey]).toEqual(['X-Session-Token', 'x-session-token']);
+    expect(resolve({}).headerKey).toBeUndefined();
+  });
+
+  it('accepts userId with a store that has both index methods', () => {
+    const userId = () => 'u';
+    expect(resolve({ store: indexed, userId }).userId).toBe(userId);
+  });
+});

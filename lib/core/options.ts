@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { SessionData } from './session';
 import type { SessionStore } from './session-store';
 import {
   checkAttribute,
@@ -64,7 +65,40 @@ export interface SessionOptions {
    * @default on when `SessionService` is injected anywhere
    */
   requestContext?: boolean;
+  /**
+   * The signed-in user of a session (a passport user, a user id you stored), or `null` /
+   * `undefined` when nobody is signed in. Turns on the store's per-user index, which
+   * `SessionService.findByUser()`, `destroyByUser()` and `destroyByHandle()` read; the store
+   * must support it. Called with the session each time it is written. @default none
+   */
+  userId?: UserIdOf;
+  /**
+   * A session not used for this long (ms) is over, on the server, whatever its cookie says: the
+   * next request gets a fresh session and the old one is removed. @default none
+   */
+  idleTimeout?: number;
+  /**
+   * A session this old (ms since it was created or last regenerated) is over even if it is in
+   * use all the time. @default none
+   */
+  absoluteTimeout?: number;
+  /**
+   * A request header that may carry the signed session id instead of the cookie (API and
+   * mobile clients); it wins over the cookie, and the response carries it whenever it would
+   * set the cookie (empty after `destroy()`). @default none
+   */
+  header?: string;
 }
+
+/**
+ * The `userId` option: the session's data as plain properties (typed by `SessionData`, any
+ * other key allowed, as `passport` stores its own), to the signed-in user.
+ * @publicApi
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type UserIdOf = (
+  session: SessionData & Record<string, any>,
+) => string | number | null | undefined;
 
 /** Cookie options with every default applied and `secure` still possibly `'auto'`. */
 export interface ResolvedCookieOptions {
@@ -94,6 +128,14 @@ export interface ResolvedSessionOptions {
   readonly proxy: boolean | undefined;
   readonly touchAfter: number;
   readonly storeTimeout: number;
+  readonly userId:
+    ((session: Record<string, unknown>) => string | number | null | undefined) | undefined;
+  readonly idleTimeout: number | undefined;
+  readonly absoluteTimeout: number | undefined;
+  /** The header's name as given (the response's), or `undefined`. */
+  readonly header: string | undefined;
+  /** The same name in lower case, as Node keys `req.headers`. */
+  readonly headerKey: string | undefined;
 }
 
 export const DEFAULT_COOKIE: Readonly<ResolvedCookieOptions> = Object.freeze({
@@ -157,9 +199,39 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   ) {
     fail('ignore', 'must be an array of pathnames (strings) and RegExps');
   }
-  const touchAfter = options.touchAfter ?? Math.floor((cookie.maxAge ?? DEFAULT_STORE_TTL_MS) / 10);
+  const idleTimeout = timeout(options.idleTimeout, 'idleTimeout');
+  const absoluteTimeout = timeout(options.absoluteTimeout, 'absoluteTimeout');
+  // The throttle counts from the shorter of the two lives, so that an idle session is over after
+  // at most idleTimeout: one in use is touched well before that.
+  const life = Math.min(cookie.maxAge ?? DEFAULT_STORE_TTL_MS, idleTimeout ?? Infinity);
+  const touchAfter = options.touchAfter ?? Math.floor(life / 10);
   if (!(typeof touchAfter === 'number' && touchAfter >= 0))
     fail('touchAfter', `must be a number of ms >= 0, got ${show(touchAfter)}`);
+  if (idleTimeout !== undefined && touchAfter >= idleTimeout) {
+    fail(
+      'touchAfter',
+      `must be shorter than idleTimeout (${idleTimeout} ms), or a session in use would end as idle, got ${touchAfter}`,
+    );
+  }
+  const userId = options.userId;
+  if (userId !== undefined) {
+    if (typeof userId !== 'function')
+      fail('userId', `must be a function of the session, got ${show(userId)}`);
+    if (typeof store.findByUser !== 'function' || typeof store.destroyByUser !== 'function') {
+      fail(
+        'userId',
+        `needs a store with a per-user index (findByUser() and destroyByUser()); ${storeName(store)} has none`,
+      );
+    }
+  }
+  const header = options.header;
+  if (header !== undefined && !(typeof header === 'string' && HEADER_NAME.test(header)))
+    fail(
+      'header',
+      `must be an HTTP header name (letters, digits, - and the like), got ${show(header)}`,
+    );
+  if (header !== undefined && RESERVED_HEADERS.has(header.toLowerCase()))
+    fail('header', `cannot be ${show(header)}, which HTTP itself uses`);
   const storeTimeout = options.storeTimeout ?? 5000;
   if (!(typeof storeTimeout === 'number' && storeTimeout > 0))
     fail('storeTimeout', `must be a number of ms > 0, got ${show(storeTimeout)}`);
@@ -177,7 +249,35 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
     proxy: options.proxy,
     touchAfter,
     storeTimeout,
+    userId,
+    idleTimeout,
+    absoluteTimeout,
+    header,
+    headerKey: header?.toLowerCase(),
   };
+}
+
+/** A header name: an RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Headers that already mean something to HTTP or to the session cookie. */
+const RESERVED_HEADERS = new Set([
+  'cookie',
+  'set-cookie',
+  'content-length',
+  'host',
+  'authorization',
+]);
+
+function timeout(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0))
+    fail(option, `must be a number of ms > 0, got ${show(value)}`);
+  return value;
+}
+
+function storeName(store: object): string {
+  const name = (store.constructor as { name?: unknown } | undefined)?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? name : 'the store';
 }
 
 function resolveSecrets(secret: unknown): string[] {

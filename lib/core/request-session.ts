@@ -12,7 +12,7 @@ import {
   type SessionOwner,
 } from './session';
 import type { SessionEngine, VerifiedCookie } from './session-engine';
-import { isExpired, type StoredSession } from './stored-session';
+import { isExpired, lastActiveAt, type StoredSession } from './stored-session';
 
 /**
  * One request's session, and the owner its methods call into. `session` is the object the
@@ -42,6 +42,16 @@ export class RequestSession implements SessionOwner {
    * it is never brought back, and the response clears the cookie.
    */
   private gone = false;
+  /**
+   * When the session was created or regenerated (ms), once known: a stored record says, a new
+   * session takes the time of its first write. What `absoluteTimeout` counts from.
+   */
+  private createdAt: number | undefined;
+  /**
+   * The session header the response carries, when the `header` option is on and the commit
+   * decided to send the cookie (the signed id) or to clear it (empty).
+   */
+  sessionHeader: readonly [name: string, value: string] | undefined;
 
   constructor(
     readonly engine: SessionEngine,
@@ -78,6 +88,7 @@ export class RequestSession implements SessionOwner {
     this.base = null;
     this.touchRequested = false;
     this.gone = false;
+    this.createdAt = undefined;
     this.engine.attached(this.req, this.session);
   }
 
@@ -92,7 +103,7 @@ export class RequestSession implements SessionOwner {
     this.assertLive('reload');
     const id = this.id;
     const record = this.isNew ? null : await this.engine.gateway.get(id);
-    if (!record || isExpired(record)) {
+    if (!record || isExpired(record) || this.engine.overOf(record) !== undefined) {
       throw new SessionGoneError(`Session reload() found no session ${redact(id)} in the store`);
     }
     clearData(this.session);
@@ -141,7 +152,17 @@ export class RequestSession implements SessionOwner {
       this.resignDue();
     if (!send) return undefined;
     if (options.rolling && !this.wrote) this.cookie.reset();
-    return this.cookie.serialize(options.name, this.signedId());
+    const signed = this.signedId();
+    if (options.header) this.sessionHeader = [options.header, signed];
+    return this.cookie.serialize(options.name, signed);
+  }
+
+  /** The user the `userId` option names for the session as it is now, as the index keys it. */
+  userNow(): string | undefined {
+    const userId = this.engine.options.userId;
+    if (!userId) return undefined;
+    const user = userId(this.session as never);
+    return user === null || user === undefined || user === '' ? undefined : String(user);
   }
 
   /**
@@ -171,6 +192,9 @@ export class RequestSession implements SessionOwner {
     this.sid = id;
     this.isNew = false;
     this.base = record;
+    // A record from before Tessera kept `createdAt` is taken to be as old as its last activity.
+    const createdAt = record.cookie.createdAt;
+    this.createdAt = typeof createdAt === 'number' ? createdAt : lastActiveAt(record);
   }
 
   /** The signed id: the incoming value when the first secret signed that same id (no HMAC). */
@@ -188,13 +212,7 @@ export class RequestSession implements SessionOwner {
 
   /** Whether `touchAfter` has passed since the session's expiry was last set in the store. */
   private touchDue(): boolean {
-    const stored = this.base?.cookie;
-    let lastSet: number | undefined;
-    if (stored?.expires && typeof stored.originalMaxAge === 'number') {
-      lastSet = new Date(stored.expires).getTime() - stored.originalMaxAge;
-    } else if (typeof stored?.touchedAt === 'number') {
-      lastSet = stored.touchedAt;
-    }
+    const lastSet = this.base ? lastActiveAt(this.base) : undefined;
     return lastSet === undefined || Date.now() - lastSet >= this.engine.options.touchAfter;
   }
 
@@ -236,9 +254,13 @@ export class RequestSession implements SessionOwner {
       if (value !== undefined) stored[key] = value;
     }
     // Set last: nothing the data holds can stand in for the cookie or the binding.
-    stored.cookie = this.cookie.toJSON();
-    // A browser-session cookie has no expiry to tell when the store last extended the session.
-    if (!stored.cookie.expires) stored.cookie.touchedAt = Date.now();
+    const cookie = (stored.cookie = this.cookie.toJSON());
+    // Tessera's own bookkeeping rides in the cookie, where no reader takes it for data.
+    const now = Date.now();
+    cookie.touchedAt = now;
+    cookie.createdAt = this.createdAt ??= now;
+    const user = this.userNow();
+    if (user !== undefined) cookie.user = user;
     if (this.fingerprint !== undefined) stored[FINGERPRINT_KEY] = this.fingerprint;
     return stored;
   }
@@ -258,8 +280,9 @@ export class RequestSession implements SessionOwner {
 
   /** The `Set-Cookie` that clears the cookie the request came with (none if it came without). */
   private clearing(): string | undefined {
-    if (!this.incoming) return undefined;
     const { options } = this.engine;
+    if (options.header) this.sessionHeader = [options.header, ''];
+    if (!this.incoming) return undefined;
     return serializeCookie(
       options.name,
       '',

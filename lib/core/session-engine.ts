@@ -7,7 +7,8 @@ import { RequestSession } from './request-session';
 import { FINGERPRINT_KEY, type SessionObject } from './session';
 import { CookieSigner } from './signature';
 import { StoreGateway } from './store-gateway';
-import { isExpired, type StoredSession } from './stored-session';
+import { isExpired, lastActiveAt, type StoredSession } from './stored-session';
+import { UserSessions } from './user-sessions';
 
 export { RequestSession } from './request-session';
 
@@ -26,6 +27,9 @@ export interface VerifiedCookie {
   value: string;
 }
 
+/** Why a stored session can no longer be used: over its `idleTimeout` or `absoluteTimeout`. */
+export type SessionOver = 'idle' | 'absolute' | undefined;
+
 /**
  * Called when a request's session object is replaced (`regenerate()`: the same object, new id)
  * or removed (`destroy()`: `undefined`), so that the glue can keep `req.session` in step. The
@@ -41,6 +45,8 @@ export type SessionAttached = (req: IncomingMessage, session: SessionObject | un
 export class SessionEngine {
   readonly signer: CookieSigner;
   readonly gateway: StoreGateway;
+  /** A user's sessions: the per-user index, read through the store (`userId` option). */
+  readonly users: UserSessions;
 
   constructor(
     readonly options: ResolvedSessionOptions,
@@ -50,6 +56,7 @@ export class SessionEngine {
   ) {
     this.signer = new CookieSigner(options.secrets);
     this.gateway = new StoreGateway(options.store, options.storeTimeout);
+    this.users = new UserSessions(this);
   }
 
   /** Whether `pathname` is one of the `ignore` paths (full pathnames, or RegExps). */
@@ -61,10 +68,17 @@ export class SessionEngine {
   }
 
   /**
-   * The request's session cookie, if it carries one whose signature checks out: the first of
-   * its values under the cookie name that verifies against one of the secrets. Never throws.
+   * The request's signed session id, if it carries one whose signature checks out: from the
+   * `header` option's header when it holds a valid one (it wins), else the first of the cookie's
+   * values under the cookie name that verifies against one of the secrets. Never throws.
    */
   verify(req: IncomingMessage): VerifiedCookie | undefined {
+    const { headerKey } = this.options;
+    if (headerKey !== undefined) {
+      const value = req.headers[headerKey];
+      const verified = typeof value === 'string' ? this.signer.verify(value) : undefined;
+      if (verified) return verified;
+    }
     for (const value of readCookie(req.headers.cookie, this.options.name)) {
       const verified = this.signer.verify(value);
       if (verified) return verified;
@@ -99,13 +113,37 @@ export class SessionEngine {
     secure: boolean,
     cookie: VerifiedCookie,
   ): Promise<RequestSession> {
-    const record = await this.gateway.get(cookie.id);
+    let record = await this.gateway.get(cookie.id);
+    if (record !== null && !this.usable(record, cookie.id)) record = null;
+    // A session over its timeout is ended here, as a logout would end it, index included.
+    if (record !== null && this.overOf(record) !== undefined) {
+      await this.gateway.destroy(cookie.id);
+      record = null;
+    }
     const fingerprint = this.fingerprintOf(req);
     const live =
-      record !== null &&
-      this.usable(record, cookie.id) &&
-      (fingerprint === undefined || record[FINGERPRINT_KEY] === fingerprint);
+      record !== null && (fingerprint === undefined || record[FINGERPRINT_KEY] === fingerprint);
     return new RequestSession(this, req, secure, cookie, fingerprint, live ? record : null);
+  }
+
+  /**
+   * Whether a stored session is over on the server: unused for `idleTimeout`, or older than
+   * `absoluteTimeout` (since it was created or regenerated). A record that cannot tell (one
+   * express-session wrote) is judged by what it does say.
+   */
+  overOf(record: StoredSession, now = Date.now()): SessionOver {
+    const { idleTimeout, absoluteTimeout } = this.options;
+    if (idleTimeout === undefined && absoluteTimeout === undefined) return undefined;
+    const last = lastActiveAt(record);
+    if (idleTimeout !== undefined && last !== undefined && now - last >= idleTimeout) return 'idle';
+    const created = record.cookie.createdAt ?? last;
+    if (
+      absoluteTimeout !== undefined &&
+      typeof created === 'number' &&
+      now - created >= absoluteTimeout
+    )
+      return 'absolute';
+    return undefined;
   }
 
   fingerprintOf(req: IncomingMessage): string | undefined {

@@ -17,6 +17,8 @@ export interface SessionCommit {
   commit(): Promise<string | undefined>;
   /** After the headers went out, before the end: writes what changed since, if anything. */
   commitLate(): Promise<void> | undefined;
+  /** Once committed: the session header to send beside the cookie (the `header` option). */
+  readonly sessionHeader?: readonly [name: string, value: string] | undefined;
 }
 
 /** Where the hold reports a failure (Nest's `Logger` fits). */
@@ -178,6 +180,8 @@ function release(hold: ResponseHold, res: HeldResponse, setCookie: string | unde
   hold.phase = RELEASED;
   try {
     if (setCookie) addSetCookie(res, hold.setHeader!, setCookie);
+    const header = hold.session!.sessionHeader;
+    if (header) hold.setHeader!.call(res, header[0], header[1]);
     replay(hold, res);
   } catch (err) {
     failReplay(hold, res, err);

@@ -33,6 +33,11 @@ describe('moving between express-session and Tessera', () => {
       (req.session as unknown as Record<string, unknown>).user = 'from express-session';
       res.json({ id: req.sessionID });
     });
+    app.get('/legacy/keys', (req, res) => res.json(Object.keys(req.session)));
+    app.post('/legacy/change', (req, res) => {
+      (req.session as unknown as Record<string, unknown>).changed = 'by express-session';
+      res.json({ id: req.sessionID });
+    });
     app.get('/legacy/read', (req, res) =>
       res.json({
         id: req.sessionID,
@@ -65,5 +70,33 @@ describe('moving between express-session and Tessera', () => {
       .set('Cookie', sessionCookie(made))
       .expect(200);
     expect(read.body).toEqual({ id: made.body.id, user: 'from tessera' });
+  });
+
+  it("keeps Tessera's own bookkeeping (times, user) in the cookie, where express-session sees no data key", async () => {
+    const indexed = await startApp({ store, userId: (s) => s.user as string }, [SessionController]);
+    try {
+      const made = await indexed.http().post('/set').send({ user: 'ada' }).expect(200);
+      const record = (await store.get(made.body.id))!;
+      expect(record.cookie).toEqual(
+        expect.objectContaining({
+          createdAt: expect.any(Number),
+          touchedAt: expect.any(Number),
+          user: 'ada',
+        }),
+      );
+      const cookie = sessionCookie(made);
+      const keys = await request(legacyUrl).get('/legacy/keys').set('Cookie', cookie).expect(200);
+      expect(keys.body.filter((key: string) => key !== 'cookie')).toEqual(['user']);
+      await request(legacyUrl).post('/legacy/change').set('Cookie', cookie).expect(200);
+      const read = await indexed.http().get('/read').set('Cookie', cookie).expect(200);
+      expect(read.body).toEqual(
+        expect.objectContaining({
+          id: made.body.id,
+          data: { user: 'ada', changed: 'by express-session' },
+        }),
+      );
+    } finally {
+      await indexed.close();
+    }
   });
 });
