@@ -52,6 +52,8 @@ export class RequestSession implements SessionOwner {
    * decided to send the cookie (the signed id) or to clear it (empty).
    */
   sessionHeader: readonly [name: string, value: string] | undefined;
+  /** The changes `commitDue()` found, for the `commit()` that follows it at once. */
+  private pending: SessionChanges | undefined;
 
   constructor(
     readonly engine: SessionEngine,
@@ -124,6 +126,27 @@ export class RequestSession implements SessionOwner {
   }
 
   /**
+   * Whether `commit()` has anything to do: a store call, a cookie or a header to send. `false`
+   * only when it certainly has not (an unchanged read), so the response need not wait for it;
+   * `true` may be cautious. The changes found are kept for the commit that follows at once.
+   * Throws what `findChanges` throws.
+   */
+  commitDue(): boolean {
+    const { options } = this.engine;
+    this.pending = undefined;
+    if (this.destroyed || this.gone) return this.incoming !== undefined || Boolean(options.header);
+    if (options.rolling || options.resave || this.touchRequested || this.current?.changed)
+      return true;
+    if (this.resignDue()) return true;
+    const changes = findChanges(this.session, this.snapshot);
+    if (changes.set.size > 0 || changes.unset.length > 0) {
+      this.pending = changes;
+      return true;
+    }
+    return this.isNew ? options.saveUninitialized : this.touchDue();
+  }
+
+  /**
    * Ends the request's part before its response headers go out: writes what needs writing and
    * returns the `Set-Cookie` value to send, if any. Rejects with `SessionStoreError` or
    * `SessionSerializationError`.
@@ -131,7 +154,8 @@ export class RequestSession implements SessionOwner {
   async commit(): Promise<string | undefined> {
     const { options } = this.engine;
     if (this.destroyed || this.gone) return this.clearing();
-    const changes = findChanges(this.session, this.snapshot);
+    const changes = this.pending ?? findChanges(this.session, this.snapshot);
+    this.pending = undefined;
     const cookieChanged = this.current?.changed ?? false;
     const dataChanged = changes.set.size > 0 || changes.unset.length > 0;
     if (this.isNew) {

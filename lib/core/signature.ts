@@ -7,6 +7,13 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
  */
 export class CookieSigner {
   private readonly keys: readonly KeyObject[];
+  /**
+   * The signature each recently verified id has, and under which secret: a session's every
+   * request carries the same cookie, so its HMAC need not be computed again. Keyed by the id and
+   * still compared in constant time, so the lookup tells nothing about a forged signature.
+   * Oldest first, at most `KNOWN_IDS` (about 0.5 MB).
+   */
+  private readonly known = new Map<string, KnownSignature>();
 
   /** @param secrets the first signs; every one verifies (rotation). */
   constructor(secrets: readonly string[]) {
@@ -33,17 +40,38 @@ export class CookieSigner {
     const given = Buffer.from(signature, 'base64');
     if (given.length !== 32) return undefined;
     const id = value.slice(2, dot);
+    const known = this.known.get(id);
+    // Anything else is checked in full: the same id may come signed by another secret.
+    if (known !== undefined && timingSafeEqual(known.mac, given) && known.text === signature)
+      return { id, secretIndex: known.secretIndex, value };
     for (let i = 0; i < this.keys.length; i++) {
-      if (timingSafeEqual(createHmac('sha256', this.keys[i]!).update(id).digest(), given)) {
+      const mac = createHmac('sha256', this.keys[i]!).update(id).digest();
+      if (timingSafeEqual(mac, given)) {
         // base64 decoding forgives other alphabets and stray bits: take the canonical text only,
         // as express-session's string comparison does.
-        return given.toString('base64').startsWith(signature)
-          ? { id, secretIndex: i, value }
-          : undefined;
+        const text = mac.toString('base64').slice(0, 43);
+        if (text !== signature) return undefined;
+        this.remember(id, { mac, text, secretIndex: i });
+        return { id, secretIndex: i, value };
       }
     }
     return undefined;
   }
+
+  private remember(id: string, signature: KnownSignature): void {
+    if (this.known.size >= KNOWN_IDS) this.known.delete(this.known.keys().next().value!);
+    this.known.set(id, signature);
+  }
+}
+
+/** How many verified ids the signer remembers. */
+const KNOWN_IDS = 2048;
+
+interface KnownSignature {
+  readonly mac: Buffer;
+  /** The canonical base64 text of `mac`, unpadded: the only spelling accepted. */
+  readonly text: string;
+  readonly secretIndex: number;
 }
 
 function mac(key: KeyObject, id: string): string {

@@ -13,6 +13,8 @@ import {
 
 /** What the hold asks of a request's session (see `RequestSession`). */
 export interface SessionCommit {
+  /** Whether `commit()` has anything to do; `false` lets the response go without waiting. */
+  commitDue(): boolean;
   /** Before the status line: writes the session, resolves to the `Set-Cookie` to send. */
   commit(): Promise<string | undefined>;
   /** After the headers went out, before the end: writes what changed since, if anything. */
@@ -102,6 +104,10 @@ function heldWriteHead(this: HeldResponse, ...args: Args): unknown {
     return hold.writeHead.apply(this, args);
   if (hold.phase === HOLDING || hold.ended) throw headersSentError('write');
   applyHead(this, args);
+  if (!commitDue(hold)) {
+    hold.phase = RELEASED;
+    return hold.writeHead.call(this, this.statusCode);
+  }
   hold.queue.push([HEAD, []]);
   start(hold, this, false);
   return this;
@@ -118,6 +124,10 @@ function heldWrite(this: HeldResponse, ...args: Args): unknown {
   if (hold.ended) {
     writeAfterEnd(this, typeof encoding === 'function' ? encoding : callback);
     return false;
+  }
+  if (hold.phase === OPEN && !commitDue(hold)) {
+    hold.phase = RELEASED;
+    return hold.write.apply(this, args);
   }
   hold.queue.push([WRITE, args]);
   hold.heldBytes += byteLength(chunk, encoding);
@@ -157,9 +167,27 @@ function heldEnd(this: HeldResponse, ...args: Args): unknown {
     );
     return this;
   }
+  if (!commitDue(hold)) {
+    // An unchanged read: nothing to wait for, the end goes to Node as it is.
+    hold.phase = RELEASED;
+    return hold.end.apply(this, args);
+  }
   hold.queue.push([END, args]);
   start(hold, this, true);
   return this;
+}
+
+/**
+ * Whether the session has anything to commit before the head goes out. Asked synchronously at
+ * the first output call, so that a request that changed nothing is never held; a session that
+ * cannot tell (its data cannot be serialised) is committed, and fails there as it should.
+ */
+function commitDue(hold: ResponseHold): boolean {
+  try {
+    return hold.session!.commitDue();
+  } catch {
+    return true;
+  }
 }
 
 /** Starts the commit; the response waits for it. */

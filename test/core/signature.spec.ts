@@ -44,4 +44,39 @@ describe('CookieSigner', () => {
   ])('rejects %s', (_name, value) => {
     expect(signer.verify(value)).toBeUndefined();
   });
+
+  describe('once an id has been verified (it is remembered, not signed again)', () => {
+    const remembering = new CookieSigner(['new', 'old']);
+    const valid = `s:${cookieSignature.sign('seen', 'new')}`;
+    beforeAll(() => expect(remembering.verify(valid)).toBeDefined());
+
+    it('verifies the same value again', () => {
+      expect(remembering.verify(valid)).toEqual({ id: 'seen', secretIndex: 0, value: valid });
+    });
+
+    it('still refuses a forged signature for that id', () => {
+      const forged = `s:${cookieSignature.sign('seen', 'other')}`;
+      expect(remembering.verify(forged)).toBeUndefined();
+      const flipped = valid.slice(0, -2) + (valid.at(-2) === 'A' ? 'B' : 'A') + valid.at(-1);
+      expect(remembering.verify(flipped)).toBeUndefined();
+    });
+
+    it('still refuses another spelling of the same signature bytes', () => {
+      // The last base64 character carries 2 spare bits: flipping them keeps the bytes.
+      const last = valid.at(-1)!;
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      const other = alphabet[alphabet.indexOf(last) ^ 1]!;
+      const respelled = valid.slice(0, -1) + other;
+      expect(Buffer.from(respelled.split('.')[1]!, 'base64')).toEqual(
+        Buffer.from(valid.split('.')[1]!, 'base64'),
+      );
+      expect(remembering.verify(respelled)).toBeUndefined();
+    });
+
+    it('still accepts that id signed by an older secret, and says which', () => {
+      const withOld = `s:${cookieSignature.sign('seen', 'old')}`;
+      expect(remembering.verify(withOld)).toEqual({ id: 'seen', secretIndex: 1, value: withOld });
+      expect(remembering.verify(valid)?.secretIndex).toBe(0);
+    });
+  });
 });
