@@ -2,12 +2,13 @@ import { withCallback, type NodeCallback } from '../core/callback';
 import {
   applyChange,
   expiresAt,
+  userOf,
   type SessionChange,
   type StoredSession,
 } from '../core/stored-session';
 import { storeTtl } from '../core/store-support';
 import { ConnectCompatibleStore } from './connect-store.base';
-import type { SessionStore } from './session-store.interface';
+import type { IndexedSession, SessionStore } from './session-store.interface';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -33,6 +34,8 @@ interface MemoryEntry {
   /** The session as JSON text: every `get` hands out a fresh copy, as a remote store would. */
   readonly json: string;
   expiresAt: number;
+  /** The record's `cookie.user`: where the entry is in the per-user index, if anywhere. */
+  readonly user: string | undefined;
 }
 
 /**
@@ -40,6 +43,9 @@ interface MemoryEntry {
  * instance apps. Bounded by `max`, with expired sessions reclaimed by a periodic sweep.
  * Sessions are lost when the process exits and are not shared between processes: use
  * `RedisStore` or `TypeOrmStore` for that. Also works as an express-session store.
+ *
+ * Keeps the per-user index (`findByUser`, `destroyByUser`) of the `userId` option: a map from
+ * each user to the ids of their sessions, updated by the same step that writes or drops an entry.
  *
  * @publicApi
  * @example
@@ -49,6 +55,11 @@ interface MemoryEntry {
  */
 export class MemoryStore extends ConnectCompatibleStore implements SessionStore {
   private readonly entries = new Map<string, MemoryEntry>();
+  /**
+   * The ids of each user's entries (see `MemoryEntry.user`). Only `index` and `remove` change
+   * it, so it always holds exactly the entries' users, and a user with no entry left has no key.
+   */
+  private readonly idsByUser = new Map<string, Set<string>>();
   private readonly max: number;
   private readonly ttl: number;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -100,8 +111,34 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   }
 
   destroy(sid: string, callback?: NodeCallback): Promise<void> {
-    this.entries.delete(sid);
+    this.remove(sid);
     return withCallback(Promise.resolve(), callback);
+  }
+
+  /** The live sessions of `user` (the `userId` option's per-user index), in no set order. */
+  findByUser(user: string, callback?: NodeCallback<IndexedSession[]>): Promise<IndexedSession[]> {
+    const found: IndexedSession[] = [];
+    for (const sid of this.idsOf(user)) {
+      const session = this.read(sid);
+      if (session) found.push({ id: sid, session });
+    }
+    return withCallback(Promise.resolve(found), callback);
+  }
+
+  /** Destroys every live session of `user` but `exceptId`; resolves how many it destroyed. */
+  destroyByUser(
+    user: string,
+    exceptId: string | undefined,
+    callback?: NodeCallback<number>,
+  ): Promise<number> {
+    let destroyed = 0;
+    for (const sid of this.idsOf(user)) {
+      // An expired entry was no live session: unexpired() drops it, uncounted.
+      if (sid === exceptId || !this.unexpired(sid)) continue;
+      this.remove(sid);
+      destroyed++;
+    }
+    return withCallback(Promise.resolve(destroyed), callback);
   }
 
   length(callback?: NodeCallback<number>): Promise<number> {
@@ -111,6 +148,7 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
 
   clear(callback?: NodeCallback): Promise<void> {
     this.entries.clear();
+    this.idsByUser.clear();
     return withCallback(Promise.resolve(), callback);
   }
 
@@ -132,7 +170,7 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   /** Removes every expired session now (the timer does this every `sweepInterval`). */
   sweep(now = Date.now()): void {
     for (const [sid, entry] of this.entries) {
-      if (entry.expiresAt <= now) this.entries.delete(sid);
+      if (entry.expiresAt <= now) this.remove(sid);
     }
   }
 
@@ -149,7 +187,7 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   private unexpired(sid: string): MemoryEntry | undefined {
     const entry = this.entries.get(sid);
     if (entry && entry.expiresAt <= Date.now()) {
-      this.entries.delete(sid);
+      this.remove(sid);
       return undefined;
     }
     return entry;
@@ -171,15 +209,42 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
     const entry: MemoryEntry = {
       json: JSON.stringify(session),
       expiresAt: expiresAt(session, this.ttl),
+      user: userOf(session),
     };
     // Re-inserting moves the id to the end of the Map's order, so the first key is always the
-    // least recently written one: the one to drop when the store is full.
-    this.entries.delete(sid);
+    // least recently written one: the one to drop when the store is full. Removing first also
+    // takes the id out of its previous user's index, should the user have changed.
+    this.remove(sid);
     this.entries.set(sid, entry);
+    this.index(sid, entry.user);
     if (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+      this.remove(oldest);
     }
+  }
+
+  /** Drops the entry of `sid`, and its id from its user's index. */
+  private remove(sid: string): void {
+    const entry = this.entries.get(sid);
+    if (!entry) return;
+    this.entries.delete(sid);
+    if (entry.user === undefined) return;
+    const ids = this.idsByUser.get(entry.user);
+    ids?.delete(sid);
+    // No key for a user with no session left: the index never outgrows the entries.
+    if (ids?.size === 0) this.idsByUser.delete(entry.user);
+  }
+
+  private index(sid: string, user: string | undefined): void {
+    if (user === undefined) return;
+    let ids = this.idsByUser.get(user);
+    if (!ids) this.idsByUser.set(user, (ids = new Set()));
+    ids.add(sid);
+  }
+
+  /** A snapshot of the ids indexed under `user`, safe to iterate while entries are removed. */
+  private idsOf(user: string): string[] {
+    return [...(this.idsByUser.get(user) ?? [])];
   }
 }
 

@@ -1,19 +1,33 @@
-import { LessThanOrEqual, MoreThan, QueryFailedError } from 'typeorm';
+import { LessThanOrEqual, MoreThan, Not, QueryFailedError } from 'typeorm';
 import type { DataSource, EntityTarget, ObjectLiteral, Repository } from 'typeorm';
 import { dialectOf, mergeExpression, type Dialect } from './merge-sql';
 import type { SessionSource } from './typeorm-store.options';
 
-/** What a write puts in a row: the session's JSON, its expiry, an extended entity's columns. */
+/**
+ * What a write puts in a row: the session's JSON, its expiry, its user (the record's
+ * `cookie.user`, `null` for none), an extended entity's columns.
+ */
 export interface RowValues {
   readonly data: string;
   readonly expiresAt: number;
+  readonly user: string | null;
   readonly extra: ObjectLiteral;
 }
 
-/** What a merge writes besides the data: no `expiresAt` leaves the row's expiry as it is. */
+/**
+ * What a merge writes besides the data: no `expiresAt` leaves the row's expiry as it is, no
+ * `user` (`undefined`) the row's user.
+ */
 export interface MergeValues {
   readonly expiresAt?: number;
+  readonly user?: string | null;
   readonly extra: ObjectLiteral;
+}
+
+/** A row of a user's, as `selectByUser` reads it. */
+export interface UserRow {
+  readonly id: string;
+  readonly data: string;
 }
 
 /** A row as read back: `expiresAt` is what the database holds, unexpired or not. */
@@ -39,6 +53,7 @@ interface ColumnNames {
   readonly id: string;
   readonly data: string;
   readonly expiresAt: string;
+  readonly user: string;
   readonly version: string;
   readonly updatedAt?: string;
 }
@@ -85,7 +100,7 @@ export class SessionTable {
   async update(sid: string, values: RowValues, version: number): Promise<boolean> {
     const result = await this.builder()
       .update(this.target())
-      .set({ ...values.extra, data: values.data, expiresAt: values.expiresAt })
+      .set({ ...values.extra, data: values.data, expiresAt: values.expiresAt, user: values.user })
       .where({ id: sid, version })
       .updateEntity(false)
       .execute();
@@ -117,6 +132,7 @@ export class SessionTable {
         ...values.extra,
         data: () => expression,
         ...(values.expiresAt === undefined ? {} : { expiresAt: values.expiresAt }),
+        ...(values.user === undefined ? {} : { user: values.user }),
       })
       .where({ id: sid, expiresAt: MoreThan(now) })
       .setParameters(parameters)
@@ -139,7 +155,12 @@ export class SessionTable {
     const [insert, parameters] = this.insertQuery(sid, values).getQueryAndParameters();
     // orUpdate() can only copy the inserted values, and a replaced row also needs its version
     // bumped so that a concurrent patch re-reads: hence this clause, made of escaped names only.
-    const copied = [columns.data, columns.expiresAt, ...this.names(Object.keys(values.extra))];
+    const copied = [
+      columns.data,
+      columns.expiresAt,
+      columns.user,
+      ...this.names(Object.keys(values.extra)),
+    ];
     const assignments = copied.map((column) => `${column} = excluded.${column}`);
     assignments.push(`${columns.version} = ${columns.table}.${columns.version} + 1`);
     if (columns.updatedAt) assignments.push(`${columns.updatedAt} = CURRENT_TIMESTAMP`);
@@ -175,6 +196,30 @@ export class SessionTable {
     return result.affected ?? 0;
   }
 
+  /** The rows of `user` unexpired at `now`, with their data: one SELECT, on the user's index. */
+  async selectByUser(user: string, now: number): Promise<UserRow[]> {
+    return this.unexpiredRows(now)
+      .select('s.id', 'id')
+      .addSelect('s.data', 'data')
+      .andWhere('s.user = :user', { user })
+      .getRawMany<UserRow>();
+  }
+
+  /**
+   * Deletes the rows of `user` unexpired at `now`, but the one of `exceptId` (when given), in one
+   * statement; resolves to how many. Expired rows are left to the cleanup: they were no live
+   * session, so they are not counted.
+   */
+  async deleteByUser(user: string, now: number, exceptId: string | undefined): Promise<number> {
+    const except = exceptId === undefined ? {} : { id: Not(exceptId) };
+    const result = await this.builder()
+      .delete()
+      .from(this.target())
+      .where({ user, expiresAt: MoreThan(now), ...except })
+      .execute();
+    return result.affected ?? 0;
+  }
+
   async count(now: number): Promise<number> {
     return this.unexpiredRows(now).getCount();
   }
@@ -199,7 +244,13 @@ export class SessionTable {
     return this.builder()
       .insert()
       .into(this.target())
-      .values({ ...values.extra, id: sid, data: values.data, expiresAt: values.expiresAt })
+      .values({
+        ...values.extra,
+        id: sid,
+        data: values.data,
+        expiresAt: values.expiresAt,
+        user: values.user,
+      })
       .updateEntity(false);
   }
 
@@ -273,6 +324,7 @@ export class SessionTable {
       id: column('id'),
       data: column('data'),
       expiresAt: column('expiresAt'),
+      user: column('user'),
       version: column('version'),
       updatedAt: metadata.updateDateColumn && driver.escape(metadata.updateDateColumn.databaseName),
     };

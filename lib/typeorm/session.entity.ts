@@ -23,7 +23,8 @@ const epochMs: ValueTransformer = {
  *
  * Register it in the app's own `DataSource` (`entities: [SessionEntity]`, or
  * `TypeOrmModule.forRoot({ entities: [SessionEntity] })`), or create the table with
- * `CreateSessionsTable` when the app runs with `synchronize: false`.
+ * `CreateSessionsTable` when the app runs with `synchronize: false` (a table made by an earlier
+ * release gets the `user_id` column from `AddSessionsUserColumn`).
  *
  * To add columns, subclass it and give the subclass its own `@Entity()` (TypeORM's concrete
  * table inheritance: the subclass's table gets every inherited column and index). Register the
@@ -41,7 +42,7 @@ const epochMs: ValueTransformer = {
  * export class AppSession extends SessionEntity {
  *   @Index()
  *   @Column({ type: 'varchar', length: 64, nullable: true })
- *   userId!: string | null;
+ *   tenantId!: string | null;
  * }
  *
  * new TypeOrmStore({ dataSource, entity: AppSession });
@@ -67,6 +68,16 @@ export class SessionEntity {
   @Index()
   @Column({ type: 'bigint', name: 'expires_at', transformer: epochMs })
   expiresAt!: number;
+
+  /**
+   * The user the session belongs to: its record's `cookie.user` (see the `userId` module option),
+   * `null` when it has none. The store's per-user index (`findByUser`, `destroyByUser`); written
+   * with the data by every write, so it always names the user the stored record does. Up to 255
+   * characters, as the id.
+   */
+  @Index()
+  @Column({ type: 'varchar', length: 255, name: 'user_id', nullable: true })
+  user!: string | null;
 
   /** When the row was first written. */
   @CreateDateColumn({ name: 'created_at' })

@@ -23,9 +23,10 @@ interface CommonOptions<E extends SessionEntity> {
   batchSize?: number;
   /**
    * Values for the extra columns of an entity that extends `SessionEntity`, computed from the
-   * session each time its data is written (`set`, `patch`), e.g. to index sessions by user.
+   * session each time its data is written (`set`, `patch`), e.g. to index sessions by tenant.
+   * (The user has a column of its own, `SessionEntity.user`, which the store fills itself.)
    * @default none
-   * @example (session) => ({ userId: (session.userId as string | undefined) ?? null })
+   * @example (session) => ({ tenantId: (session.tenantId as string | undefined) ?? null })
    */
   columns?: (session: StoredSession) => Partial<Omit<E, keyof SessionEntity>>;
 }

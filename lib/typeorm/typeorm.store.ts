@@ -2,12 +2,13 @@ import { withCallback, type NodeCallback } from '../core/callback';
 import {
   applyChange,
   expiresAt,
+  userOf,
   type SessionChange,
   type StoredSession,
 } from '../core/stored-session';
 import { CONFLICT, cookieOnlyChange, retryOnConflict } from '../core/store-support';
 import { ConnectCompatibleStore } from '../stores/connect-store.base';
-import type { SessionStore } from '../stores/session-store.interface';
+import type { IndexedSession, SessionStore } from '../stores/session-store.interface';
 import type { SessionEntity } from './session.entity';
 import { SessionTable, type MergeValues, type RowChange, type RowValues } from './session-table';
 import { resolveOptions, type TypeOrmStoreOptions } from './typeorm-store.options';
@@ -25,6 +26,10 @@ import { resolveOptions, type TypeOrmStoreOptions } from './typeorm-store.option
  * (a NUL or lone surrogate on PostgreSQL, an odd key on SQLite) is applied in JS instead and written conditioned on
  * the row's version, re-read and retried on a conflict. No explicit transaction, no lock held
  * across a request.
+ *
+ * The per-user index of the `userId` option is the indexed `user_id` column (`SessionEntity.user`),
+ * which every write sets from the record's `cookie.user` in the same statement as the data:
+ * `findByUser` is one SELECT and `destroyByUser` one DELETE.
  *
  * Every method returns a Promise and also takes a trailing node-style callback, and the store
  * can be handed to express-session as it is.
@@ -99,6 +104,7 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
     const write = async () => {
       const values = {
         expiresAt: this.expiryOf(change),
+        user: userOfChange(change),
         extra: this.columns?.(change.session) ?? {},
       };
       return this.write(sid, change, values);
@@ -110,16 +116,46 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
    * Extends the expiry of a live session and stores `session.cookie` in its record with it, so
    * that no reader sees an extended session whose cookie says it has expired. The other keys
    * (and an extended entity's columns, which follow them) are left as they are: one UPDATE of the
-   * cookie key and the expiry. Resolves `false` when there is no live row.
+   * cookie key, the expiry and the user column (which follows the cookie's `user`). Resolves
+   * `false` when there is no live row.
    */
   touch(sid: string, session: StoredSession, callback?: NodeCallback<boolean>): Promise<boolean> {
     const change = cookieOnlyChange(session);
-    const values = { expiresAt: expiresAt(session, this.ttl), extra: {} };
+    const values = {
+      expiresAt: expiresAt(session, this.ttl),
+      user: userOfChange(change),
+      extra: {},
+    };
     return withCallback(this.write(sid, change, values), callback);
   }
 
   destroy(sid: string, callback?: NodeCallback): Promise<void> {
     return withCallback(this.table.delete(sid), callback);
+  }
+
+  /**
+   * The live sessions of `user` (the `userId` option's per-user index), in no set order: one
+   * SELECT of the rows whose user column is `user` and that have not expired.
+   */
+  findByUser(user: string, callback?: NodeCallback<IndexedSession[]>): Promise<IndexedSession[]> {
+    const find = async () => {
+      const rows = await this.table.selectByUser(user, Date.now());
+      return rows.map((row) => ({ id: row.id, session: JSON.parse(row.data) as StoredSession }));
+    };
+    return withCallback(find(), callback);
+  }
+
+  /**
+   * Destroys every live session of `user` but the one of `exceptId` (when given), in one DELETE,
+   * and resolves how many it destroyed. Expired rows of the user are not counted; the cleanup
+   * deletes them.
+   */
+  destroyByUser(
+    user: string,
+    exceptId: string | undefined,
+    callback?: NodeCallback<number>,
+  ): Promise<number> {
+    return withCallback(this.table.deleteByUser(user, Date.now(), exceptId), callback);
   }
 
   length(callback?: NodeCallback<number>): Promise<number> {
@@ -191,13 +227,13 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
     return retryOnConflict('TypeOrmStore', sid, async () => {
       const row = await this.table.select(sid);
       if (!row || row.expiresAt <= Date.now()) return false;
-      // Data and expiry from the merged record, as the single statement would have them.
-      const { data, expiresAt } = this.values(
+      // Data, expiry and user from the merged record, as the single statement would have them.
+      const { data, expiresAt, user } = this.values(
         applyChange(JSON.parse(row.data) as StoredSession, change),
       );
       const written = await this.table.update(
         sid,
-        { data, expiresAt, extra: values.extra },
+        { data, expiresAt, user, extra: values.extra },
         row.version,
       );
       return written ? true : CONFLICT;
@@ -235,8 +271,24 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
         { cause: err },
       );
     }
-    return { data, expiresAt: expiresAt(session, this.ttl), extra: this.columns?.(session) ?? {} };
+    return {
+      data,
+      expiresAt: expiresAt(session, this.ttl),
+      user: userOf(session) ?? null,
+      extra: this.columns?.(session) ?? {},
+    };
   }
+}
+
+/**
+ * The user column a patch or touch gives the row: the user of the cookie the change writes (each
+ * request's patch and every touch write one, carrying the user), `null` when that cookie has
+ * none. A change without a cookie leaves the record its cookie, so the row keeps its user
+ * (`undefined`): the column always names the user of the stored record.
+ */
+function userOfChange(change: SessionChange): string | null | undefined {
+  if (!Object.hasOwn(change.set, 'cookie')) return undefined;
+  return userOf({ cookie: change.set.cookie } as StoredSession) ?? null;
 }
 
 /**

@@ -1,12 +1,29 @@
 import { MemoryStore } from '../../lib/stores/memory.store';
-import { storedSession } from '../support/records';
+import { change, storedSession, withUser } from '../support/records';
 import { describeStoreContract } from './store-contract';
+import { describeUserIndexContract } from './user-index-contract';
 import { sleep } from '../support/time';
 
 describeStoreContract('MemoryStore', async () => {
   const store = new MemoryStore();
   return { store, close: () => store.close() };
 });
+
+describeUserIndexContract('MemoryStore', async () => {
+  const store = new MemoryStore();
+  return { store, close: () => store.close() };
+});
+
+/** The store's per-user index map, user → ids, as it holds it. */
+function indexOf(store: MemoryStore): Map<string, Set<string>> {
+  return (store as unknown as { idsByUser: Map<string, Set<string>> }).idsByUser;
+}
+
+/** The index as plain data, users and ids sorted, for comparisons. */
+function indexed(store: MemoryStore): Record<string, string[]> {
+  const entries = [...indexOf(store)].map(([user, ids]) => [user, [...ids].sort()] as const);
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
 
 describe('MemoryStore', () => {
   it('drops the least recently written session past max', async () => {
@@ -37,6 +54,62 @@ describe('MemoryStore', () => {
     expect(timer?.hasRef()).toBe(false);
     store.onApplicationShutdown();
     expect((store as unknown as { sweepTimer?: NodeJS.Timeout }).sweepTimer).toBeUndefined();
+  });
+
+  describe('its per-user index', () => {
+    let store: MemoryStore;
+    beforeEach(() => {
+      store = new MemoryStore({ sweepInterval: 0 });
+    });
+    afterEach(() => store.close());
+
+    it('drops the index entry of a session evicted past max', async () => {
+      const small = new MemoryStore({ max: 2, sweepInterval: 0 });
+      await small.set('a', withUser(storedSession({}), 'ada'));
+      await small.set('b', withUser(storedSession({}), 'ada'));
+      await small.set('c', withUser(storedSession({}), 'bob'));
+      expect(indexed(small)).toEqual({ ada: ['b'], bob: ['c'] });
+      expect((await small.findByUser('ada')).map((entry) => entry.id)).toEqual(['b']);
+      await small.set('d', withUser(storedSession({}), 'bob'));
+      // 'b' was ada's last session: ada has no key left at all.
+      expect(indexed(small)).toEqual({ bob: ['c', 'd'] });
+      small.close();
+    });
+
+    it('drops the index entries of the sessions the sweep removes', async () => {
+      await store.set('soon', withUser(storedSession({}, 60_000), 'ada'));
+      await store.set('later', withUser(storedSession({}, 7_200_000), 'ada'));
+      await store.set('bobs', withUser(storedSession({}, 60_000), 'bob'));
+      store.sweep(Date.now() + 3_600_000);
+      expect(indexed(store)).toEqual({ ada: ['later'] });
+    });
+
+    it('drops the index entry of an expired session once a read finds it expired', async () => {
+      await store.set('old', withUser(storedSession({}, -1_000), 'ada'));
+      expect(indexed(store)).toEqual({ ada: ['old'] });
+      expect(await store.findByUser('ada')).toEqual([]);
+      expect(indexed(store)).toEqual({});
+    });
+
+    it('keeps no key for a user whose sessions are all gone, however they went', async () => {
+      const user = (i: number) => `user-${i}`;
+      const signIn = (id: string, i: number) => store.set(id, withUser(storedSession({}), user(i)));
+      await signIn('destroyed', 0);
+      await store.destroy('destroyed');
+      await signIn('signed-out', 1);
+      const read = await store.get('signed-out');
+      const anonymous = storedSession({});
+      await store.patch('signed-out', change(anonymous, { cookie: anonymous.cookie }, [], read));
+      await signIn('moved', 2);
+      await signIn('moved', 3);
+      await signIn('touched-out', 4);
+      await store.touch('touched-out', storedSession({}));
+      for (let i = 5; i < 105; i++) await signIn(`many-${i}`, 5);
+      await store.destroyByUser(user(5), undefined);
+      expect(indexed(store)).toEqual({ [user(3)]: ['moved'] });
+      await store.clear();
+      expect(indexOf(store).size).toBe(0);
+    });
   });
 
   it('rejects options it cannot honour, naming them', () => {

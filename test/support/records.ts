@@ -32,3 +32,8 @@ export function change(
 ): SessionChange {
   return { set, unset, session, base };
 }
+
+/** `record` as the core writes it when the `userId` option names `user`: `cookie.user` set. */
+export function withUser(record: StoredSession, user: string): StoredSession {
+  return { ...record, cookie: { ...record.cookie, user } };
+}

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { applyChange } from '../../lib/core/stored-session';
 import { SessionEntity, TypeOrmStore } from '../../lib/typeorm';
 import { sid } from '../support/ids';
-import { change, dataOf, storedSession } from '../support/records';
+import { change, dataOf, storedSession, withUser } from '../support/records';
 import { bothDatabases, sleep, sqlite, StatementLog } from './databases';
 
 /** Statements that would mean an explicit transaction. */
@@ -355,9 +355,43 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
       expect(destroyed[0]).toMatch(/^DELETE FROM "sessions" WHERE .*"id" = /);
     });
 
+    it('findByUser is one SELECT of the user’s unexpired rows; destroyByUser one DELETE of them', async () => {
+      const [other, current] = [sid(), sid()];
+      await store.set(other, withUser(storedSession({}), 'ada'));
+      await store.set(current, withUser(storedSession({}), 'ada'));
+      let found: unknown[] = [];
+      const selected = await log.during(async () => (found = await store.findByUser('ada')));
+      expect(found).toHaveLength(2);
+      expect(selected).toHaveLength(1);
+      expect(selected[0]).toMatch(
+        /^SELECT .* FROM "sessions" "s" WHERE "s"\."expires_at" > \S+ AND "s"\."user_id" = \S+$/,
+      );
+      let destroyed = 0;
+      const deleted = await log.during(
+        async () => (destroyed = await store.destroyByUser('ada', current)),
+      );
+      expect(destroyed).toBe(1);
+      expect(deleted).toEqual([
+        expect.stringMatching(
+          /^DELETE FROM "sessions" WHERE \("user_id" = \S+ AND "expires_at" > \S+ AND "id" != \S+\)$/,
+        ),
+      ]);
+      const all = await log.during(
+        async () => (destroyed = await store.destroyByUser('ada', undefined)),
+      );
+      expect(destroyed).toBe(1);
+      expect(all).toEqual([
+        expect.stringMatching(
+          /^DELETE FROM "sessions" WHERE \("user_id" = \S+ AND "expires_at" > \S+\)$/,
+        ),
+      ]);
+    });
+
     it('never opens an explicit transaction', async () => {
       const id = sid();
       const statements = await log.during(async () => {
+        await store.findByUser('ada');
+        await store.destroyByUser('ada', undefined);
         await store.set(id, storedSession({ a: 1 }));
         const read = await store.get(id);
         await Promise.all([
@@ -369,6 +403,57 @@ describe.each(bothDatabases())('TypeOrmStore on %s', (_name, database) => {
         await store.destroy(id);
       });
       expect(statements.filter((sql) => TRANSACTION.test(sql))).toEqual([]);
+    });
+  });
+
+  describe('the user column (the per-user index)', () => {
+    /** The user column of the row of `id`, as the table holds it. */
+    const userColumn = async (id: string) =>
+      (await dataSource.getRepository(SessionEntity).findOneByOrFail({ id })).user;
+    /** A change as Tessera makes it: the data keys, and the cookie of `after`, carrying its user. */
+    const requestChange = (after: ReturnType<typeof storedSession>, set: Record<string, unknown>) =>
+      change(after, { ...set, cookie: after.cookie }, [], null);
+    /** Neither database merges this key by itself: a NUL on PostgreSQL, a quote on SQLite. */
+    const odd = { 'q"k': 'nul \0' };
+
+    it('set writes the record’s cookie.user to the column, and NULL for a record without one', async () => {
+      const [ada, nobody] = [sid(), sid()];
+      await store.set(ada, withUser(storedSession({}), 'ada'));
+      await store.set(nobody, storedSession({}));
+      expect(await userColumn(ada)).toBe('ada');
+      expect(await userColumn(nobody)).toBeNull();
+      await store.set(ada, storedSession({}));
+      expect(await userColumn(ada)).toBeNull();
+    });
+
+    it('follows cookie.user through the merge UPDATE and touch, and keeps it for a change without a cookie', async () => {
+      const id = sid();
+      await store.set(id, withUser(storedSession({}), 'ada'));
+      await store.patch(id, requestChange(withUser(storedSession({}), 'bob'), { a: 1 }));
+      expect(await userColumn(id)).toBe('bob');
+      await store.patch(id, change(storedSession({}), { b: 2 }, [], null));
+      expect(await userColumn(id)).toBe('bob');
+      await store.touch(id, storedSession({}));
+      expect(await userColumn(id)).toBeNull();
+      await store.touch(id, withUser(storedSession({}), 'carol'));
+      expect(await userColumn(id)).toBe('carol');
+      expect(dataOf(await store.get(id))).toEqual({ a: 1, b: 2 });
+    });
+
+    it('follows cookie.user on the versioned path too, from the merged record', async () => {
+      const id = sid();
+      await store.set(id, withUser(storedSession({}), 'ada'));
+      const moved = await log.during(() =>
+        store.patch(id, requestChange(withUser(storedSession({}), 'bob'), odd)),
+      );
+      expect(moved.map((sql) => sql.split(' ')[0])).toEqual(['SELECT', 'UPDATE']);
+      expect(await userColumn(id)).toBe('bob');
+      // No cookie in the change: the merged record keeps bob's cookie, and the row bob.
+      await store.patch(id, change(storedSession({}), { ...odd, more: 1 }, [], null));
+      expect(await userColumn(id)).toBe('bob');
+      await store.patch(id, requestChange(storedSession({}), odd));
+      expect(await userColumn(id)).toBeNull();
+      expect(await store.findByUser('bob')).toEqual([]);
     });
   });
 
