@@ -38,6 +38,23 @@ export interface SessionCookieOptions {
   priority?: CookiePriority;
 }
 
+/** The attributes a stored cookie may leave out, taken from the options instead. */
+export interface CookieDefaults {
+  readonly path?: string;
+  readonly domain?: string;
+  readonly httpOnly?: boolean;
+  readonly sameSite?: SameSiteOption;
+  readonly priority?: CookiePriority;
+  readonly partitioned?: boolean;
+}
+
+const NO_DEFAULTS: CookieDefaults = Object.freeze({});
+
+/** A field the cookie has (present, even `null`), else the default: as `{ ...defaults, ...fields }`. */
+function either<T>(field: T | undefined, fallback: T | undefined): T | undefined {
+  return field !== undefined ? field : fallback;
+}
+
 /** A cookie's `Priority`, as the options take it. */
 export type CookiePriority = 'low' | 'medium' | 'high';
 
@@ -61,18 +78,27 @@ export class SessionCookie {
   /** Whether the handler changed the expiry this request (so it must be stored and sent). */
   changed = false;
 
-  constructor(fields: Omit<StoredCookie, 'secure'>, secure: boolean) {
+  /**
+   * @param fields the cookie's own: a stored record's, or a new session's
+   * @param defaults the attributes a record leaves out (the options'), read only where a field
+   *   is absent: the expiry is always the record's
+   */
+  constructor(
+    fields: Omit<StoredCookie, 'secure'>,
+    secure: boolean,
+    defaults: CookieDefaults = NO_DEFAULTS,
+  ) {
     // Not checked here: the options were at start-up, and a store's record may hold what an
     // older version or express-session wrote. `serializeCookie` refuses what is bad in it.
     this.attributes = {
-      path: fields.path ?? '/',
-      domain: fields.domain,
-      sameSite: lowerCase(fields.sameSite),
-      priority: lowerCase(fields.priority),
+      path: either(fields.path, defaults.path) ?? '/',
+      domain: either(fields.domain, defaults.domain),
+      sameSite: lowerCase(either(fields.sameSite, defaults.sameSite)),
+      priority: lowerCase(either(fields.priority, defaults.priority)),
     };
-    this.httpOnly = fields.httpOnly ?? true;
+    this.httpOnly = either(fields.httpOnly, defaults.httpOnly) ?? true;
     this.secure = secure;
-    this.partitioned = fields.partitioned;
+    this.partitioned = either(fields.partitioned, defaults.partitioned);
     this.originalMaxAge = fields.originalMaxAge ?? null;
     const expires = fields.expires;
     this.expiry = expires ? new Date(expires) : null;

@@ -290,7 +290,7 @@ export class RequestSession implements SessionOwner {
   }
 
   private storedCookie(record: StoredSession): SessionCookie {
-    return new SessionCookie({ ...this.engine.options.cookie, ...record.cookie }, this.secure);
+    return new SessionCookie(record.cookie, this.secure, this.engine.options.cookie);
   }
 
   private newCookie(): SessionCookie {
