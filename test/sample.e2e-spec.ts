@@ -6,6 +6,52 @@ import { startModule, type Platform, type TestApp } from './support/app';
 import { startPostgres, type PostgresServer } from './support/postgres';
 import { startRedisServer, type RedisServer } from './support/redis-server';
 
+type Browser = ReturnType<TestApp['browser']>;
+
+/** The pages a browser can GET from the sample. */
+const PAGES = ['/', '/me', '/sessions', '/api/me', '/style.css'];
+
+/** The session id in a browser's cookie jar: the `<id>` of `s:<id>.<signature>`. */
+function sessionId(browser: Browser): string {
+  const cookie = browser.jar.getCookie('connect.sid', {
+    domain: '127.0.0.1',
+    path: '/',
+    secure: false,
+    script: false,
+  });
+  if (!cookie) throw new Error('the browser holds no session cookie');
+  const value = decodeURIComponent(cookie.value);
+  return value.slice(2, value.lastIndexOf('.'));
+}
+
+/** Signs a browser in through the sample's form. */
+async function signIn(browser: Browser, user: string, device: string): Promise<void> {
+  await browser
+    .post('/login')
+    .type('form')
+    .send({ user, device })
+    .expect(303)
+    .expect('Location', '/sessions');
+}
+
+interface Listed {
+  device: string | undefined;
+  current: boolean;
+  handle: string | undefined;
+}
+
+/** The sessions `/sessions` lists, read from its HTML. */
+async function listed(browser: Browser): Promise<Listed[]> {
+  const { text } = await browser.get('/sessions').expect(200);
+  return [...text.matchAll(/<li class="session( current)?">([\s\S]*?)<\/li>/g)].map(
+    ([, current, item]) => ({
+      current: current !== undefined,
+      device: /<strong class="device">([^<]*)<\/strong>/.exec(item!)?.[1],
+      handle: /name="handle" value="([^"]*)"/.exec(item!)?.[1],
+    }),
+  );
+}
+
 /** The sample as `npm start` runs it, on each store `SESSION_STORE` can pick, and both adapters. */
 describe.each<[string, Platform]>([
   ['sqlite', 'express'],
@@ -63,11 +109,113 @@ describe.each<[string, Platform]>([
       .type('form')
       .send({ user: 'ada' })
       .expect(303)
-      .expect('Location', '/me');
+      .expect('Location', '/sessions');
     expect((await browser.get('/api/me').expect(200)).body).toEqual({ user: 'ada', views: 0 });
     expect((await browser.get('/me').expect(200)).text).toContain('&#34;user&#34;: &#34;ada&#34;');
     await browser.post('/logout').expect(303);
     expect((await browser.get('/api/me').expect(200)).body).toEqual({ user: null, views: 0 });
+  });
+
+  it('shows no session id on any page, the handle instead', async () => {
+    const browser = t.browser();
+    await browser.get('/').expect(200);
+    const before = sessionId(browser);
+    const pages = async (id: string) => {
+      for (const path of PAGES) {
+        const res = await browser.get(path).expect(200);
+        expect({ path, shows: res.text.includes(id) }).toEqual({ path, shows: false });
+      }
+    };
+    await pages(before);
+    await signIn(browser, 'hopper', 'desk');
+    const id = sessionId(browser);
+    expect(id).not.toBe(before);
+    await pages(id);
+    const me = (await browser.get('/me').expect(200)).text;
+    expect(me).toMatch(/&#34;handle&#34;: &#34;[\w-]+&#34;/);
+    expect(me).not.toContain('&#34;id&#34;');
+  });
+
+  it('serves its stylesheet without a session', async () => {
+    const res = await t
+      .http()
+      .get('/style.css')
+      .expect(200)
+      .expect('Content-Type', /^text\/css/);
+    expect(res.text).toContain('font');
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect((await t.http().get('/').expect(200)).text).toContain(
+      '<link rel="stylesheet" href="/style.css">',
+    );
+  });
+
+  it('lists a user’s sessions and signs out one device, then everywhere else', async () => {
+    const [laptop, phone, tablet] = [t.browser(), t.browser(), t.browser()];
+    await signIn(laptop, 'lin', 'laptop');
+    await signIn(phone, 'lin', '<b>phone</b>');
+    await signIn(tablet, 'lin', 'tablet');
+    const ids = [laptop, phone, tablet].map(sessionId);
+    // A session of another user, which nothing below may end.
+    const other = t.browser();
+    await signIn(other, 'mae', 'desk');
+
+    // Each sees the three, itself marked, the label escaped; the others have a sign-out form.
+    for (const [browser, device] of [
+      [laptop, 'laptop'],
+      [phone, '&#60;b&#62;phone&#60;/b&#62;'],
+      [tablet, 'tablet'],
+    ] as const) {
+      const list = await listed(browser);
+      expect(list.map((s) => s.device).sort()).toEqual(
+        ['&#60;b&#62;phone&#60;/b&#62;', 'laptop', 'tablet'].sort(),
+      );
+      expect(list.filter((s) => s.current)).toEqual([{ device, current: true, handle: undefined }]);
+      expect(list.filter((s) => !s.current).every((s) => s.handle)).toBe(true);
+    }
+    const handles = (await listed(laptop)).filter((s) => !s.current);
+    for (const id of ids) expect(handles.map((s) => s.handle)).not.toContain(id);
+
+    // Another user cannot end lin's session with its handle.
+    const phoneHandle = handles.find((s) => s.device?.includes('phone'))!.handle!;
+    // The handle the laptop sees for the phone is the one the phone's own /me shows.
+    expect((await phone.get('/me').expect(200)).text).toContain(
+      `&#34;handle&#34;: &#34;${phoneHandle}&#34;`,
+    );
+    await other.post('/sessions/sign-out').type('form').send({ handle: phoneHandle }).expect(303);
+    expect(await listed(other)).toHaveLength(1);
+    expect(await listed(laptop)).toHaveLength(3);
+
+    // Sign out the phone from the laptop.
+    await laptop.post('/sessions/sign-out').type('form').send({ handle: phoneHandle }).expect(303);
+    const afterOne = (await laptop.get('/sessions').expect(200)).text;
+    expect(afterOne).toContain('Signed out that device.');
+    expect((await listed(laptop)).map((s) => s.device).sort()).toEqual(['laptop', 'tablet']);
+    await laptop.post('/sessions/sign-out').type('form').send({ handle: phoneHandle }).expect(303);
+    expect((await laptop.get('/sessions').expect(200)).text).toContain(
+      'That session had already ended.',
+    );
+
+    // Sign out everywhere else.
+    await laptop.post('/sessions/sign-out-others').expect(303);
+    expect((await laptop.get('/sessions').expect(200)).text).toContain(
+      'Signed out 1 other session.',
+    );
+    expect(await listed(laptop)).toEqual([{ device: 'laptop', current: true, handle: undefined }]);
+    expect((await laptop.get('/api/me').expect(200)).body).toEqual({ user: 'lin', views: 0 });
+    expect(await listed(other)).toHaveLength(1);
+
+    // The signed-out clients start over: no user, a new session id once one is stored.
+    for (const [browser, id] of [
+      [phone, ids[1]],
+      [tablet, ids[2]],
+    ] as const) {
+      expect((await browser.get('/api/me').expect(200)).body).toEqual({ user: null, views: 0 });
+      expect((await browser.get('/').expect(200)).text).toContain(
+        'welcome to the session demo. refresh!',
+      );
+      expect(sessionId(browser)).not.toBe(id);
+      expect(await listed(browser)).toEqual([]);
+    }
   });
 
   if (kind === 'sqlite') {

@@ -1,15 +1,11 @@
-import { Body, Controller, Get, Header, HttpCode, Post, Redirect } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Session, SessionService } from '../../lib';
+import { escape, page } from './page';
+import './session-data';
 
-declare module '../../lib' {
-  interface SessionData {
-    views?: number;
-    user?: string;
-    signedInAt?: string;
-  }
-}
-
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const STYLESHEET = readFileSync(join(__dirname, 'style.css'), 'utf8');
 
 @Controller()
 export class AppController {
@@ -22,38 +18,31 @@ export class AppController {
     if (session.views) {
       session.views++;
       const seconds = Math.round((session.cookie.maxAge ?? 0) / 1000);
-      return `<p>views: ${session.views - 1}</p><p>expires in: ${seconds} s</p>${this.nav(session)}`;
+      const body = `<p>views: ${session.views - 1}</p><p>expires in: ${seconds} s</p>`;
+      return page('Counter', `<section class="card counter">${body}</section>`, session);
     }
     session.views = 1;
-    return `welcome to the session demo. refresh!${this.nav(session)}`;
+    const body = '<p>welcome to the session demo. refresh!</p>';
+    return page('Welcome', `<section class="card counter">${body}</section>`, session);
   }
 
-  /** Signs in: a new session id (no fixation), then the user in it. */
-  @Post('login')
-  @Redirect('/me', 303)
-  async login(@Body() body: { user?: string }) {
-    const session = await this.sessions.regenerate();
-    session.user = (body.user ?? '').trim() || 'anonymous';
-    session.signedInAt = new Date().toISOString();
-  }
-
-  /** Signs out: the session is destroyed and its cookie cleared. */
-  @Post('logout')
-  @Redirect('/', 303)
-  async logout(@Session() session: Session) {
-    await session.destroy();
-  }
-
-  /** What the session holds. */
+  /**
+   * What the session holds. Never its id: the id is the cookie's secret, and whoever reads it
+   * can act as this session. A signed-in session shows its handle instead, the name the
+   * sessions page knows it by, which is safe to show.
+   */
   @Get('me')
   @Header('Content-Type', 'text/html; charset=utf-8')
-  me(@Session() session: Session) {
-    const data = JSON.stringify(
-      { id: session.id, data: { ...session }, cookie: session.cookie },
-      null,
-      2,
+  async me(@Session() session: Session) {
+    const mine = session.user ? await this.sessions.findByUser(session.user) : [];
+    const handle = mine.find((s) => s.current)?.handle ?? null;
+    const data = JSON.stringify({ handle, data: { ...session }, cookie: session.cookie }, null, 2);
+    return page(
+      'Session data',
+      `<h1>Session data</h1><section class="card"><pre>${escape(data)}</pre></section>` +
+        '<p class="hint">Only a signed-in session has a handle: the per-user index names it.</p>',
+      session,
     );
-    return `<pre>${escape(data)}</pre>${this.nav(session)}`;
   }
 
   @Get('api/me')
@@ -62,10 +51,11 @@ export class AppController {
     return { user: session.user ?? null, views: session.views ?? 0 };
   }
 
-  private nav(session: Session): string {
-    const form = session.user
-      ? `<form method="post" action="/logout"><p>signed in as ${escape(session.user)} <button>log out</button></p></form>`
-      : '<form method="post" action="/login"><input name="user" placeholder="name"> <button>log in</button></form>';
-    return `<hr>${form}<p><a href="/">counter</a> · <a href="/me">session data</a></p>`;
+  /** The stylesheet: an ignored path (see app.module.ts), so it costs no session. */
+  @Get('style.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=300')
+  style() {
+    return STYLESHEET;
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { SessionModule, type SessionStore } from '../../lib';
+import { AccountController } from './account.controller';
 import { AppController } from './app.controller';
 import { SAMPLE_STORE, SessionStoreModule } from './session-store.module';
 
@@ -18,9 +19,16 @@ import { SAMPLE_STORE, SessionStoreModule } from './session-store.module';
         ).split(','),
         store,
         cookie: { maxAge: Number(config.get<string>('SESSION_MAX_AGE') ?? 60_000) },
+        // Limits the server keeps whatever the cookie says: 30 minutes unused, 8 hours in all.
+        idleTimeout: Number(config.get<string>('SESSION_IDLE_TIMEOUT') ?? 30 * 60_000),
+        absoluteTimeout: Number(config.get<string>('SESSION_ABSOLUTE_TIMEOUT') ?? 8 * 3_600_000),
+        // The signed-in user of a session: indexes sessions by user, for the sessions page.
+        userId: (session) => session.user,
+        // The stylesheet needs no session: no cookie, no store call.
+        ignore: ['/favicon.ico', '/style.css'],
       }),
     }),
   ],
-  controllers: [AppController],
+  controllers: [AppController, AccountController],
 })
 export class AppModule {}
