@@ -48,6 +48,11 @@ export interface Driver {
   state(): ['ready' | 'starting' | 'down', string];
   /** Text the client itself puts in front of every key (ioredis `keyPrefix`). */
   keyPrefix: string;
+  /**
+   * Whether keys live on many nodes (Redis Cluster): a command or script may then only name
+   * keys of one slot, so a session and its user's index are never written by one script.
+   */
+  cluster: boolean;
 }
 
 /** The driver for `client`, or a TypeError naming the option when it is none of the kinds. */
@@ -68,6 +73,7 @@ export function driverFor(client: RedisStoreClient | undefined): Driver {
         `ioredis status "${client.status}"`,
       ],
       keyPrefix: client.options?.keyPrefix ?? '',
+      cluster: client.isCluster === true,
     };
   }
   if (client && 'masters' in client) {
@@ -80,6 +86,7 @@ export function driverFor(client: RedisStoreClient | undefined): Driver {
       },
       state: () => nodeRedisState(client, 'cluster'),
       keyPrefix: '',
+      cluster: true,
     };
   }
   if (client && 'sendCommand' in client) {
@@ -88,6 +95,7 @@ export function driverFor(client: RedisStoreClient | undefined): Driver {
       masters: async () => [(args) => client.sendCommand(args)],
       state: () => nodeRedisState(client, 'client'),
       keyPrefix: '',
+      cluster: false,
     };
   }
   throw new TypeError(

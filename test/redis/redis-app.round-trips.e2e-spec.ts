@@ -7,7 +7,13 @@ import { SCRIPTS } from '../../lib/redis/redis.scripts';
 import { sessionCookie, setCookies } from '../support/app';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { sleep } from '../support/time';
-import { CLIENT_PLATFORMS, RedisProbe, useRedisApp, type RedisApp } from './redis-app.support';
+import {
+  CLIENT_KINDS,
+  CLIENT_PLATFORMS,
+  RedisProbe,
+  useRedisApp,
+  type RedisApp,
+} from './redis-app.support';
 
 // The budget of issue 3, measured on a real redis-server through the whole Nest app: commandstats
 // counts the commands a Lua script runs as well, so MONITOR tells the round trips (`sent`) from
@@ -153,6 +159,74 @@ describe.each(CLIENT_PLATFORMS)('Redis round trips per request (%s, %s)', (kind,
     } finally {
       await env.probe.admin.call('SCRIPT', 'LOAD', SCRIPTS.patch[0]);
     }
+  });
+});
+
+describe.each(CLIENT_KINDS)('Redis round trips with the per-user index on (%s)', (kind) => {
+  const userId = (session: { user?: unknown }) => session.user as string | undefined;
+  const env = useRedisApp({ kind, probe: true, options: { touchAfter: TOUCH_AFTER, userId } });
+  // Measured writes find every script cached, the index's included.
+  beforeAll(async () => {
+    for (const [lua] of Object.values(SCRIPTS)) await env.probe.admin.call('SCRIPT', 'LOAD', lua);
+  });
+
+  const signIn = async () =>
+    sessionCookie(await env.t.http().post('/set').send({ user: 'ada' }).expect(200));
+  const indexed = (user: string) => env.probe.admin.zrange(`sess:~user:${user}`, 0, -1);
+
+  // On standalone Redis the index is written by the script that writes the session: no round
+  // trip is added anywhere, only the commands that script runs inside Redis.
+  it('a new session of a user costs one EVALSHA, which writes the session and its index', async () => {
+    let id = '';
+    const measured = await env.probe.measure(async () => {
+      id = (await env.t.http().post('/set').send({ user: 'ada' }).expect(200)).body.id;
+    });
+    expect(measured.sent).toEqual(['evalsha']);
+    expect(measured.scripted).toEqual(expect.arrayContaining(['set', 'zadd', 'pexpire']));
+    expect(await indexed('ada')).toContain(id);
+  });
+
+  it('an unchanged session of a user costs one GET', async () => {
+    const cookie = await signIn();
+    const measured = await env.probe.measure(() =>
+      env.t.http().get('/read').set('Cookie', cookie).expect(200),
+    );
+    expect(measured).toEqual({ stats: { get: 1 }, sent: ['get'], scripted: [] });
+  });
+
+  it('a changed session of a user costs its GET and one EVALSHA', async () => {
+    const cookie = await signIn();
+    const measured = await env.probe.measure(() =>
+      env.t
+        .http()
+        .post('/set')
+        .set('Cookie', cookie)
+        .send({ cart: [1] })
+        .expect(200),
+    );
+    expect(measured.sent).toEqual(['get', 'evalsha']);
+  });
+
+  it('a login (regenerate, then write) costs the GET, a DEL of the old key and one EVALSHA', async () => {
+    const cookie = await signIn();
+    let ids = { before: '', after: '' };
+    const measured = await env.probe.measure(async () => {
+      const res = await env.t.http().post('/login').set('Cookie', cookie).send({ user: 'bob' });
+      ids = res.body;
+    });
+    expect(measured.sent).toEqual(['get', 'del', 'evalsha']);
+    expect(await indexed('bob')).toContain(ids.after);
+  });
+
+  it('a session without a user costs what it does without the index', async () => {
+    const measured = await env.probe.measure(() =>
+      env.t
+        .http()
+        .post('/set')
+        .send({ cart: [1] })
+        .expect(200),
+    );
+    expect(measured).toEqual({ stats: { set: 1 }, sent: ['set'], scripted: [] });
   });
 });
 

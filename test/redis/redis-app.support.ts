@@ -70,8 +70,11 @@ export async function connectClient(kind: ClientKind, server: RedisServer): Prom
   };
 }
 
+/** Where a redis-server listens: a whole {@link RedisServer}, or one node of a cluster. */
+export type RedisAddress = Pick<RedisServer, 'host' | 'port'>;
+
 /** A plain ioredis connection for looking at the server behind the app's back. */
-export async function adminClient(server: RedisServer): Promise<Redis> {
+export async function adminClient(server: RedisAddress): Promise<Redis> {
   const redis = new Redis({ host: server.host, port: server.port, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   await once(redis, 'ready');
@@ -118,7 +121,7 @@ export class RedisProbe {
     });
   }
 
-  static async start(server: RedisServer): Promise<RedisProbe> {
+  static async start(server: RedisAddress): Promise<RedisProbe> {
     const admin = await adminClient(server);
     const info = String(await admin.call('CLIENT', 'INFO'));
     const address = /\baddr=(\S+)/.exec(info)?.[1];

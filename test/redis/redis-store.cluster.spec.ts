@@ -3,10 +3,12 @@ import { Cluster } from 'ioredis';
 import { createCluster, type RedisClusterType } from 'redis';
 import { RedisStore, type RedisStoreClient } from '../../lib/redis';
 import { describeStoreContract } from '../stores/store-contract';
+import { describeUserIndexContract } from '../stores/user-index-contract';
 import { sid } from '../support/ids';
 import { change, dataOf, storedSession } from '../support/records';
 import { redisCli, startRedisCluster, type RedisCluster } from '../support/redis-server';
 import { describeRecordsCjsonCannotRead } from './redis-store.suite';
+import { describeRedisUserIndex } from './redis-store.user-index';
 
 let cluster: RedisCluster;
 let ioredis: Cluster;
@@ -17,7 +19,7 @@ async function onEachNode(...args: string[]): Promise<string[]> {
   return Promise.all(cluster.nodes.map((node) => redisCli(node.port, ...args)));
 }
 
-const flush = () => onEachNode('FLUSHALL');
+const flush = async () => void (await onEachNode('FLUSHALL'));
 
 beforeAll(async () => {
   cluster = await startRedisCluster(3);
@@ -47,7 +49,20 @@ for (const [name, client] of clients) {
     return { store: new RedisStore({ client: client() }) };
   });
 
+  describeUserIndexContract(`RedisStore (${name})`, async () => {
+    await flush();
+    return { store: new RedisStore({ client: client() }) };
+  });
+
   describeRecordsCjsonCannotRead(name, () => ({ client: client(), admin: ioredis }));
+
+  describeRedisUserIndex(name, () => ({
+    client: client(),
+    admin: ioredis,
+    ports: cluster.nodes.map((node) => node.port),
+    cluster: true,
+    flush,
+  }));
 
   describe(`RedisStore (${name}): across the masters`, () => {
     beforeEach(flush);

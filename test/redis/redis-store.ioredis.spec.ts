@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import Redis, { type RedisOptions } from 'ioredis';
 import { RedisStore, type RedisStoreClient, type RedisStoreOptions } from '../../lib/redis';
-import { storedSession } from '../support/records';
+import { storedSession, withUser } from '../support/records';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { describeRedisStore } from './redis-store.suite';
 
@@ -43,6 +43,22 @@ describe('RedisStore (ioredis): client options', () => {
       expect(Object.keys(await store.all())).toEqual(['a']);
       await store.clear();
       expect(await admin.keys('*')).toEqual(['app2:sess:other']);
+    } finally {
+      prefixed.disconnect();
+    }
+  });
+
+  it("keeps the per-user index under the client's keyPrefix too", async () => {
+    const prefixed = await connect({ keyPrefix: 'app1:' });
+    try {
+      const store = new RedisStore({ client: prefixed });
+      const ids = ['a', 'b', 'c'];
+      for (const id of ids) await store.set(id, withUser(storedSession({ id }), 'ada'));
+      expect(await admin.zrange('app1:sess:~user:ada', 0, -1)).toEqual(ids);
+      const found = await store.findByUser('ada');
+      expect(found.map(({ id }) => id).sort()).toEqual(ids);
+      await expect(store.destroyByUser('ada', 'b')).resolves.toBe(2);
+      expect((await admin.keys('*')).sort()).toEqual(['app1:sess:b', 'app1:sess:~user:ada']);
     } finally {
       prefixed.disconnect();
     }

@@ -2,9 +2,11 @@ import Redis, { type Cluster } from 'ioredis';
 import { applyChange, type StoredSession } from '../../lib/core/stored-session';
 import { RedisStore, type RedisStoreClient, type RedisStoreOptions } from '../../lib/redis';
 import { describeStoreContract } from '../stores/store-contract';
+import { describeUserIndexContract } from '../stores/user-index-contract';
 import { sid } from '../support/ids';
 import { change, dataOf, storedSession } from '../support/records';
 import { sleep } from '../support/time';
+import { describeRedisUserIndex } from './redis-store.user-index';
 
 /** A logger that remembers what it was told. */
 export function recordingLogger() {
@@ -87,6 +89,21 @@ export function describeRedisStore(
     return { store: new RedisStore({ client }) };
   });
   describeRedisStoreBehaviour(name, setup);
+  describeUserIndexContract(`RedisStore (${name})`, async () => {
+    const { client, admin } = setup();
+    await admin.flushall();
+    return { store: new RedisStore({ client }) };
+  });
+  describeRedisUserIndex(name, () => {
+    const { client, admin } = setup();
+    return {
+      client,
+      admin,
+      ports: [admin.options.port!],
+      cluster: false,
+      flush: async () => void (await admin.flushall()),
+    };
+  });
 }
 
 /**
