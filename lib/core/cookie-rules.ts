@@ -59,9 +59,9 @@ export const checkAttribute = {
   sameSite(value: unknown, fail: Failure): SameSiteOption | undefined {
     if (value === undefined || typeof value === 'boolean') return value;
     const lower = lowerCase(value);
-    if (typeof lower === 'string' && Object.hasOwn(SAME_SITE, lower))
+    if (typeof lower === 'string' && (Object.hasOwn(SAME_SITE, lower) || lower === 'auto'))
       return lower as SameSiteOption;
-    return fail(`must be 'lax', 'strict', 'none', true or false, got ${show(value)}`);
+    return fail(`must be 'lax', 'strict', 'none', 'auto', true or false, got ${show(value)}`);
   },
   priority(value: unknown, fail: Failure): CookiePriority | undefined {
     if (value === undefined) return value;

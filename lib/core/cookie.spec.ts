@@ -74,6 +74,16 @@ describe('SessionCookie', () => {
     expect(serializeCookie('n', 'v', { sameSite: true })).toBe('n=v; SameSite=Strict');
     expect(serializeCookie('n', 'v', { sameSite: false })).toBe('n=v');
   });
+
+  it("writes sameSite 'auto' as None on a Secure cookie and Lax otherwise", () => {
+    expect(serializeCookie('n', 'v', { sameSite: 'auto', secure: true })).toBe(
+      'n=v; Secure; SameSite=None',
+    );
+    expect(serializeCookie('n', 'v', { sameSite: 'auto', secure: false })).toBe(
+      'n=v; SameSite=Lax',
+    );
+    expect(serializeCookie('n', 'v', { sameSite: 'AUTO' as 'auto' })).toBe('n=v; SameSite=Lax');
+  });
 });
 
 describe('SessionCookie: assigning what is already there is no change', () => {
@@ -146,7 +156,7 @@ describe('cookie attributes are checked', () => {
     [
       'an unknown sameSite',
       { sameSite: 'sideways' },
-      `session.cookie.sameSite must be 'lax', 'strict', 'none', true or false, got "sideways".`,
+      `session.cookie.sameSite must be 'lax', 'strict', 'none', 'auto', true or false, got "sideways".`,
     ],
     [
       'an unknown priority',
@@ -209,7 +219,7 @@ describe('cookie attributes are checked', () => {
     );
     expect(() => (cookie.sameSite = 'sideways' as 'lax')).toThrow(
       new TypeError(
-        `session.cookie.sameSite must be 'lax', 'strict', 'none', true or false, got "sideways".`,
+        `session.cookie.sameSite must be 'lax', 'strict', 'none', 'auto', true or false, got "sideways".`,
       ),
     );
     expect(() => (cookie.expires = new Date('not a date'))).toThrow(

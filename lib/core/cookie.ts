@@ -10,8 +10,11 @@ import {
 } from './cookie-rules';
 import type { StoredCookie } from './stored-session';
 
-/** `SameSite` as the options accept it: `true` means `Strict`, `false` leaves it out. */
-export type SameSiteOption = boolean | 'lax' | 'strict' | 'none';
+/**
+ * `SameSite` as the options accept it: `true` means `Strict`, `false` leaves it out, and
+ * `'auto'` is `None` on a `Secure` cookie and `Lax` otherwise (express-session's `'auto'`).
+ */
+export type SameSiteOption = boolean | 'lax' | 'strict' | 'none' | 'auto';
 
 /**
  * The session cookie's options, as `SessionModuleOptions.cookie` takes them.
@@ -295,8 +298,15 @@ export function serializeCookie(
   if (attributes.secure) header += '; Secure';
   if (attributes.partitioned) header += '; Partitioned';
   if (priority) header += `; Priority=${PRIORITY[priority]}`;
-  if (sameSite) header += `; SameSite=${sameSite === true ? 'Strict' : SAME_SITE[sameSite]}`;
+  if (sameSite) header += `; SameSite=${sameSiteOf(sameSite, attributes.secure)}`;
   return header;
+}
+
+/** The `SameSite` attribute's value for an option that is set (not `false`). */
+function sameSiteOf(sameSite: Exclude<SameSiteOption, false>, secure: boolean | undefined): string {
+  if (sameSite === true) return 'Strict';
+  if (sameSite === 'auto') return secure ? 'None' : 'Lax';
+  return SAME_SITE[sameSite]!;
 }
 
 export { readCookie } from './cookie-header';

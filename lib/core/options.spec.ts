@@ -55,7 +55,7 @@ describe('resolveSessionOptions: cookie options are checked', () => {
     [
       'an unknown sameSite',
       { cookie: { sameSite: 'sideways' as 'lax' } },
-      `Session option "cookie.sameSite" must be 'lax', 'strict', 'none', true or false, got "sideways".`,
+      `Session option "cookie.sameSite" must be 'lax', 'strict', 'none', 'auto', true or false, got "sideways".`,
     ],
     [
       'an unknown priority',

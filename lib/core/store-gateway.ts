@@ -6,8 +6,37 @@ import { applyChange, isExpired, type SessionChange, type StoredSession } from '
 
 /** Marks a store whose methods all return Promises, so the gateway passes them no callback. */
 export const PROMISE_STORE = Symbol.for('tessera:promise-store');
+/**
+ * Marks one method as Promise-native. A store class marks its own methods (`markPromiseMethods`):
+ * a subclass that overrides one with a callback-style function leaves the override unmarked, so
+ * that the gateway passes it a callback, and its answer is heard.
+ */
+const PROMISE_METHOD = Symbol.for('tessera:promise-method');
 
-type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'patch' | 'findByUser' | 'destroyByUser';
+/** The store methods the gateway calls. */
+export const STORE_METHODS = [
+  'get',
+  'set',
+  'destroy',
+  'touch',
+  'patch',
+  'findByUser',
+  'destroyByUser',
+] as const;
+
+/** Marks `names` on `prototype` as methods that return Promises and need no callback. */
+export function markPromiseMethods(
+  prototype: object,
+  names: readonly string[] = STORE_METHODS,
+): void {
+  for (const name of names) {
+    const method = (prototype as Record<string, unknown>)[name];
+    if (typeof method === 'function')
+      Object.defineProperty(method, PROMISE_METHOD, { value: true });
+  }
+}
+
+type StoreMethod = (typeof STORE_METHODS)[number];
 
 /**
  * The core's only way to a store. Calls it in whichever style it speaks (a returned Promise or
@@ -17,8 +46,8 @@ type StoreMethod = 'get' | 'set' | 'destroy' | 'touch' | 'patch' | 'findByUser' 
  * `false` when the session was no longer stored, and then wrote nothing.
  */
 export class StoreGateway {
-  /** The store's methods return Promises: no callback to pass, no extra promise to chain. */
-  private readonly promiseStyle: boolean;
+  /** The store says its methods return Promises (each marked one needs no callback). */
+  private readonly promiseStore: boolean;
   /** Every pending call's `storeTimeout`, on one timer. */
   private readonly deadlines: Deadlines;
 
@@ -26,7 +55,7 @@ export class StoreGateway {
     readonly store: SessionStore,
     private readonly timeoutMs: number,
   ) {
-    this.promiseStyle = (store as { [PROMISE_STORE]?: boolean })[PROMISE_STORE] === true;
+    this.promiseStore = (store as { [PROMISE_STORE]?: boolean })[PROMISE_STORE] === true;
     this.deadlines = new Deadlines(timeoutMs);
   }
 
@@ -96,10 +125,15 @@ export class StoreGateway {
         else resolve(value as T);
       };
       try {
-        const fn = this.store[method] as (...a: unknown[]) => unknown;
-        const returned = this.promiseStyle
-          ? fn.apply(this.store, args)
-          : fn.call(this.store, ...args, settle);
+        const fn = this.store[method] as ((...a: unknown[]) => unknown) & {
+          [PROMISE_METHOD]?: boolean;
+        };
+        // An unmarked method (a callback-style override, say) is given a callback, and its
+        // returned Promise, if any, is heard too: whichever settles first counts.
+        const returned =
+          this.promiseStore && fn[PROMISE_METHOD] === true
+            ? fn.apply(this.store, args)
+            : fn.call(this.store, ...args, settle);
         if (returned && typeof (returned as Promise<T>).then === 'function') {
           (returned as Promise<T>).then(
             (value) => settle(null, value),

@@ -14,7 +14,7 @@ export interface StoredCookie {
   httpOnly?: boolean;
   domain?: string;
   path?: string;
-  sameSite?: boolean | 'lax' | 'strict' | 'none';
+  sameSite?: boolean | 'lax' | 'strict' | 'none' | 'auto';
   partitioned?: boolean;
   priority?: 'low' | 'medium' | 'high';
   /**

@@ -58,6 +58,8 @@ export function attachLazily(
   (req as SessionRequest)[PENDING] = { engine, res, failure };
   Object.defineProperty(req, 'session', LAZY_SESSION);
   Object.defineProperty(req, 'sessionID', SESSION_ID);
+  // saveUninitialized saves every new session, read or not: there is nothing to be lazy about.
+  if (engine.options.saveUninitialized && failure === undefined) materialize(req as SessionRequest);
 }
 
 /** The engine's `attached` hook: `req.session` follows regenerate() and destroy(). */

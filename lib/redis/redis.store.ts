@@ -11,6 +11,7 @@ import { ConnectCompatibleStore } from '../stores/connect-store.base';
 import type { IndexedSession, SessionStore } from '../stores/session-store.interface';
 import { redact } from '../core/redact';
 import { CONFLICT, cookieOnlyChange, retryOnConflict, storeTtl } from '../core/store-support';
+import { markPromiseMethods } from '../core/store-gateway';
 import { SessionCodec } from './redis.codec';
 import { driverFor, scanKeys, type Driver } from './redis.driver';
 import { NOT_A_SESSION, patchArgs, SCRIPTS, type ScriptName } from './redis.scripts';
@@ -448,6 +449,9 @@ export class RedisStore extends ConnectCompatibleStore implements SessionStore {
     return Math.ceil(expiresAt(session, this.ttl, now) - now);
   }
 }
+
+// Its methods return Promises; an override in a subclass is called as it asks (see the gateway).
+markPromiseMethods(RedisStore.prototype);
 
 /** How one write of session `sid` changes the user index (see RedisStore's key layout). */
 interface Reindex {

@@ -7,6 +7,7 @@ import {
   type StoredSession,
 } from '../core/stored-session';
 import { storeTtl } from '../core/store-support';
+import { markPromiseMethods } from '../core/store-gateway';
 import { ConnectCompatibleStore } from './connect-store.base';
 import type { IndexedSession, SessionStore } from './session-store.interface';
 
@@ -247,6 +248,9 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
     return [...(this.idsByUser.get(user) ?? [])];
   }
 }
+
+// Its methods return Promises; an override in a subclass is called as it asks (see the gateway).
+markPromiseMethods(MemoryStore.prototype);
 
 /** Runs `fn` and turns a synchronous throw (a value JSON cannot hold) into a rejection. */
 function attempt<T>(fn: () => T): Promise<T> {

@@ -7,6 +7,7 @@ import {
   type StoredSession,
 } from '../core/stored-session';
 import { CONFLICT, cookieOnlyChange, retryOnConflict } from '../core/store-support';
+import { markPromiseMethods } from '../core/store-gateway';
 import { ConnectCompatibleStore } from '../stores/connect-store.base';
 import type { IndexedSession, SessionStore } from '../stores/session-store.interface';
 import type { SessionEntity } from './session.entity';
@@ -279,6 +280,9 @@ export class TypeOrmStore<E extends SessionEntity = SessionEntity>
     };
   }
 }
+
+// Its methods return Promises; an override in a subclass is called as it asks (see the gateway).
+markPromiseMethods(TypeOrmStore.prototype);
 
 /**
  * The user column a patch or touch gives the row: the user of the cookie the change writes (each

@@ -168,7 +168,7 @@ describe('cookie options are checked when the app is created', () => {
     [
       'an unknown sameSite',
       { cookie: { sameSite: 'sideways' as 'lax' } },
-      `Session option "cookie.sameSite" must be 'lax', 'strict', 'none', true or false, got "sideways".`,
+      `Session option "cookie.sameSite" must be 'lax', 'strict', 'none', 'auto', true or false, got "sideways".`,
     ],
     [
       'an unknown priority',

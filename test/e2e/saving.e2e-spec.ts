@@ -34,6 +34,16 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
     expect(await store.inner.get(res.body.id)).not.toBeNull();
   });
 
+  it('saveUninitialized: true saves and sends a cookie even when the handler never reads the session', async () => {
+    const app = await start({ saveUninitialized: true });
+    const res = await app.http().get('/none').expect(200);
+    const cookie = setCookies(res)['connect.sid'];
+    expect(cookie).toBeDefined();
+    expect(store.count('set')).toBe(1);
+    const id = /^connect\.sid=s%3A([^.]+)\./.exec(cookie!)![1]!;
+    expect(await store.inner.get(decodeURIComponent(id))).not.toBeNull();
+  });
+
   it('an unchanged session costs one read and is not rewritten; a changed one is written once', async () => {
     const app = await start();
     const browser = app.browser();

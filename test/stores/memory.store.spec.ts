@@ -1,4 +1,7 @@
 import { MemoryStore } from '../../lib/stores/memory.store';
+import type { NodeCallback } from '../../lib/core/callback';
+import { StoreGateway } from '../../lib/core/store-gateway';
+import type { StoredSession } from '../../lib/core/stored-session';
 import { change, storedSession, withUser } from '../support/records';
 import { describeStoreContract } from './store-contract';
 import { describeUserIndexContract } from './user-index-contract';
@@ -117,5 +120,39 @@ describe('MemoryStore', () => {
       'MemoryStore option "max" must be a positive integer, got 0',
     );
     expect(() => new MemoryStore({ ttl: -1 })).toThrow('MemoryStore option "ttl"');
+  });
+});
+
+describe('MemoryStore subclassed with callback-style methods (as express-session stores are written)', () => {
+  /** Overrides get and set the connect way: a callback, no Promise returned. */
+  class CallbackMemoryStore extends MemoryStore {
+    readonly seen: string[] = [];
+    override get(
+      sid: string,
+      callback?: NodeCallback<StoredSession | null>,
+    ): Promise<StoredSession | null> {
+      this.seen.push(`get ${sid}`);
+      void super.get(sid).then((session) => callback!(null, session), callback);
+      // What a connect store returns: nothing. Only the callback answers.
+      return undefined as never;
+    }
+    override set(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
+      this.seen.push(`set ${sid}`);
+      void super.set(sid, session).then(() => callback!(null), callback);
+      return undefined as never;
+    }
+  }
+
+  it('is called back through the overrides, by the gateway every request goes through', async () => {
+    const store = new CallbackMemoryStore();
+    const gateway = new StoreGateway(store, 1000);
+    const session = storedSession({ views: 1 });
+    await gateway.set('sid-1', session);
+    expect(await gateway.get('sid-1')).toEqual(session);
+    expect(store.seen).toEqual(['set sid-1', 'get sid-1']);
+    // The methods it does not override are still the Promise-native ones.
+    await gateway.destroy('sid-1');
+    expect(await gateway.get('sid-1')).toBeNull();
+    store.close();
   });
 });
