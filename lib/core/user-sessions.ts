@@ -63,9 +63,15 @@ export class UserSessions {
     return listed.sort((a, b) => b.lastActiveAt.getTime() - a.lastActiveAt.getTime());
   }
 
-  /** Ends every session of the user but `exceptId`; resolves how many. */
-  destroyAll(user: unknown, method: string, exceptId: string | undefined): Promise<number> {
-    return this.engine.gateway.destroyByUser(this.indexKey(user, method), exceptId);
+  /** Ends every session of the user but `exceptId`; resolves how many (that were live). */
+  async destroyAll(user: unknown, method: string, exceptId: string | undefined): Promise<number> {
+    const key = this.indexKey(user, method);
+    const { idleTimeout, absoluteTimeout } = this.engine.options;
+    // The store cannot tell a session over its timeout from a live one: those are ended first,
+    // uncounted, so that the count agrees with what a listing showed.
+    if (idleTimeout !== undefined || absoluteTimeout !== undefined)
+      await this.live(key, Date.now());
+    return this.engine.gateway.destroyByUser(key, exceptId);
   }
 
   /**
