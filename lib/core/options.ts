@@ -95,8 +95,8 @@ export interface SessionOptions {
  * other key allowed, as `passport` stores its own), to the signed-in user.
  * @publicApi
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type UserIdOf = (
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   session: SessionData & Record<string, any>,
 ) => string | number | null | undefined;
 

@@ -16,7 +16,7 @@ class FakeIndexStore implements SessionStore {
     this.records.delete(sid);
   }
   /** Lists whatever it holds for the user, and a stale entry for someone else: the core checks. */
-  async findByUser(user: string): Promise<IndexedSession[]> {
+  async findByUser(): Promise<IndexedSession[]> {
     return [...this.records].map(([id, session]) => ({ id, session }));
   }
   async destroyByUser() {
