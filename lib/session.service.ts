@@ -41,11 +41,13 @@ export class SessionService {
     return req?.session;
   }
 
-  /** New id and empty data, old record destroyed. Resolves to the same (now regenerated) object. */
+  /** New id and empty data, old record destroyed. Resolves to the regenerated session (the same object). */
   async regenerate<T extends object = object>(session?: Session<T>): Promise<Session<T>> {
     const target = this.target(session, 'regenerate');
+    const current = this.current();
     await target.regenerate();
-    return target as Session<T>;
+    // The same object, refilled; under the express drop-in, the new object req.session now has.
+    return (target === current ? (this.current() ?? target) : target) as Session<T>;
   }
 
   /** Removes the session from the store; the response clears the cookie. */

@@ -48,9 +48,12 @@ describe('the built package', () => {
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  /** Runs `source` as a CommonJS script in the app folder; peers resolve from the repo's node_modules. */
-  const run = (source: string): unknown => {
-    const file = join(app, `script-${Math.random().toString(36).slice(2)}.js`);
+  /**
+   * Runs `source` as a CommonJS script in the app folder (an ES module with `extension: 'mjs'`);
+   * peers resolve from the repo's node_modules.
+   */
+  const run = (source: string, extension = 'js'): unknown => {
+    const file = join(app, `script-${Math.random().toString(36).slice(2)}.${extension}`);
     writeFileSync(file, source);
     const out = execFileSync(process.execPath, [file], {
       cwd: app,
@@ -117,6 +120,157 @@ describe('the built package', () => {
       import('@tessera/session').then((api) => console.log(JSON.stringify({ module: typeof api.SessionModule, store: typeof api.MemoryStore })));
     `);
     expect(result).toEqual({ module: 'function', store: 'function' });
+  });
+
+  describe("the express entry, express-session's shape", () => {
+    it('require() gives the middleware itself, with Store, MemoryStore, Cookie and Session on it', () => {
+      const result = run(`
+        const session = require('@tessera/session/express');
+        const middleware = session({ secret: 's', resave: false, saveUninitialized: false });
+        console.log(JSON.stringify({
+          type: typeof session,
+          names: Object.keys(session).sort(),
+          same: session.session === session && session.default === session,
+          middleware: [typeof middleware, middleware.length],
+          classes: [session.Store, session.MemoryStore, session.Cookie, session.Session].map((c) => typeof c),
+          store: new session.MemoryStore({ sweepInterval: 0 }) instanceof session.Store,
+        }));
+      `);
+      expect(result).toEqual({
+        type: 'function',
+        names: ['Cookie', 'MemoryStore', 'Session', 'Store', 'default', 'session'],
+        same: true,
+        middleware: ['function', 3],
+        classes: ['function', 'function', 'function', 'function'],
+        store: true,
+      });
+    });
+
+    it('loads no Nest, no express-session, no package at all: in a child process, nothing but it', () => {
+      const result = run(`
+        const session = require('@tessera/session/express');
+        session({ secret: 's', resave: false, saveUninitialized: false });
+        new session.MemoryStore({ sweepInterval: 0 }).close();
+        const files = Object.keys(require.cache);
+        console.log(JSON.stringify({
+          nest: files.filter((f) => f.includes('/@nestjs/')),
+          expressSession: files.filter((f) => f.includes('/express-session/')),
+          packages: files.filter((f) => f.includes('/node_modules/')),
+          ours: files.some((f) => f.includes('/dist/express/index.js')),
+        }));
+      `) as Record<string, unknown>;
+      expect(result).toEqual({ nest: [], expressSession: [], packages: [], ours: true });
+    });
+
+    it('an ES module imports it as the default, by name, and as a namespace', () => {
+      const result = run(
+        `
+        import session, { session as named, Store, MemoryStore, Cookie, Session } from '@tessera/session/express';
+        import * as namespace from '@tessera/session/express';
+        const middleware = session({ secret: 's', resave: false, saveUninitialized: false });
+        console.log(JSON.stringify({
+          middleware: typeof middleware,
+          named: named === session,
+          classes: [Store, MemoryStore, Cookie, Session].map((c) => typeof c),
+          store: new MemoryStore({ sweepInterval: 0 }) instanceof Store,
+          namespace: namespace.default === session && namespace.Store === Store,
+        }));
+      `,
+        'mjs',
+      );
+      expect(result).toEqual({
+        middleware: 'function',
+        named: true,
+        classes: ['function', 'function', 'function', 'function'],
+        store: true,
+        namespace: true,
+      });
+    });
+
+    /** Compiles `source` as a TypeScript app's main.ts with these options, and runs the output. */
+    const compileAndRun = (source: string, compilerOptions: Record<string, unknown>) => {
+      const folder = mkdtempSync(join(app, 'ts-'));
+      writeFileSync(join(folder, 'main.ts'), source);
+      writeFileSync(
+        join(folder, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            skipLibCheck: true,
+            target: 'ES2022',
+            types: ['node'],
+            module: 'commonjs',
+            moduleResolution: 'node10',
+            outDir: 'out',
+            ...compilerOptions,
+          },
+          files: ['main.ts'],
+        }),
+      );
+      const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], {
+        cwd: folder,
+        encoding: 'utf8',
+      });
+      expect(`${tsc.stdout}${tsc.stderr}`.trim()).toBe('');
+      const out = execFileSync(process.execPath, [join(folder, 'out', 'main.js')], {
+        cwd: folder,
+        encoding: 'utf8',
+      });
+      return JSON.parse(out.trim()) as unknown;
+    };
+    const body = `
+      class CallbackStore extends Store {
+        get(_sid: string, callback: (err: unknown, session?: null) => void) { callback(null, null); }
+        set(_sid: string, _session: unknown, callback?: (err?: unknown) => void) { callback?.(); }
+        destroy(_sid: string, callback?: (err?: unknown) => void) { callback?.(); }
+      }
+      const options: SessionOptions = { secret: 's', resave: false, saveUninitialized: false, store: new CallbackStore() };
+      const middleware: SessionMiddleware = create(options);
+      const cookie: CookieType = new CookieClass({ maxAge: 1000 });
+      console.log(JSON.stringify({ middleware: typeof middleware, cookie: cookie.originalMaxAge }));
+    `;
+
+    it.each([
+      [
+        "import * as session (Nest's documentation), no esModuleInterop",
+        "import * as session from '@tessera/session/express';",
+        { esModuleInterop: false },
+      ],
+      [
+        'import session, with esModuleInterop',
+        "import session from '@tessera/session/express';",
+        { esModuleInterop: true },
+      ],
+      [
+        "import session, with allowSyntheticDefaultImports only (a Nest app's tsconfig)",
+        "import session from '@tessera/session/express';",
+        { esModuleInterop: false, allowSyntheticDefaultImports: true },
+      ],
+    ])(
+      'a TypeScript app compiles and runs %s',
+      (_how, line, options) => {
+        const source = `${line}
+        const { Store, Cookie: CookieClass } = session;
+        const create = session;
+        type SessionOptions = session.SessionOptions;
+        type SessionMiddleware = session.SessionMiddleware;
+        type CookieType = session.Cookie;
+        ${body}`;
+        expect(compileAndRun(source, options)).toEqual({ middleware: 'function', cookie: 1000 });
+      },
+      60_000,
+    );
+
+    it('a TypeScript app compiles and runs import { session, Store, Cookie, … }', () => {
+      const source = `
+        import { session as create, Store, Cookie as CookieClass, MemoryStore, Session, type SessionOptions, type SessionMiddleware, type Cookie as CookieType } from '@tessera/session/express';
+        void MemoryStore; void Session;
+        ${body}`;
+      expect(compileAndRun(source, { esModuleInterop: true })).toEqual({
+        middleware: 'function',
+        cookie: 1000,
+      });
+    }, 60_000);
   });
 
   it('ships declarations with their documentation', () => {

@@ -1,5 +1,5 @@
 import { SessionSerializationError } from './errors';
-import { dataOf, type SessionObject } from './session';
+import { dataOf, RESERVED_KEYS, type SessionObject } from './session';
 
 /** A data key this request wrote, with the JSON text it had when compared. */
 export interface ChangedValue {
@@ -51,7 +51,8 @@ export function findChanges(
   const unset: string[] = [];
   for (const key of Object.keys(data)) {
     const value = data[key];
-    if (value === undefined) continue;
+    // A reserved name is never data: only an own `cookie` (see `exposeCookie`) can show here.
+    if (value === undefined || RESERVED_KEYS.has(key)) continue;
     const before = snapshot.get(key);
     // NaN is never equal to itself: it goes on to be refused below, as JSON would store null.
     if (before === value && isPrimitive(value)) continue;

@@ -164,8 +164,7 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   // `key` is only read when `name` is not given; the error names the one that was used.
   const nameOption = options.name === undefined && options.key !== undefined ? 'key' : 'name';
   const name = checkCookieName(options.name ?? options.key ?? 'connect.sid', failing(nameOption));
-  const cookie = resolveCookie(options.cookie);
-  checkPrefix(name, cookie);
+  const cookie = resolveCookieOptions(options.cookie, name);
   // The default store is the Nest face's to make: the core knows no store implementation.
   const store = options.store;
   if (store === undefined || store === null) fail('store', 'is required');
@@ -255,6 +254,20 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
     header,
     headerKey: header?.toLowerCase(),
   };
+}
+
+/**
+ * The `cookie` option with the defaults applied and checked, for a cookie called `name`; throws
+ * the same `TypeError`s as `resolveSessionOptions`. Also how the express-session drop-in checks
+ * the cookie options its `cookie` function gives for a request.
+ */
+export function resolveCookieOptions(
+  given: SessionCookieOptions | undefined,
+  name: string,
+): ResolvedCookieOptions {
+  const cookie = resolveCookie(given);
+  checkPrefix(name, cookie);
+  return cookie;
 }
 
 /** A header name: an RFC 9110 token. */

@@ -6,6 +6,7 @@ import { redact } from './redact';
 import {
   clearData,
   dataOf,
+  exposeCookie,
   FINGERPRINT_KEY,
   RESERVED_KEYS,
   SessionObject,
@@ -20,7 +21,11 @@ import { isExpired, lastActiveAt, type StoredSession } from './stored-session';
  * else here is this request's own bookkeeping, which nothing outside reads or changes.
  */
 export class RequestSession implements SessionOwner {
-  readonly session: SessionObject;
+  /**
+   * The session object. The same from start to end for `SessionModule`; the drop-in's
+   * `regenerate()` makes a new one, as express-session does (see `ConnectBehaviour`).
+   */
+  session: SessionObject;
   /** The id, made on first read for a new session. */
   private sid: string | undefined;
   /** The cookie, built on first use: an unchanged read never needs it. */
@@ -36,6 +41,8 @@ export class RequestSession implements SessionOwner {
   private touchRequested = false;
   /** Whether this request has written the session (at the end, or through save()). */
   private wrote = false;
+  /** Whether one of those writes created the session or changed its data (not a bare resave). */
+  private wroteData = false;
   /**
    * The store no longer held the session when this request wrote or touched it: another
    * request destroyed it (a logout) or it expired. Its writes are dropped from then on, so that
@@ -66,7 +73,7 @@ export class RequestSession implements SessionOwner {
     /** The stored record the cookie names, when it is live: the session starts from it. */
     record: StoredSession | null,
   ) {
-    this.session = new SessionObject(this);
+    this.session = this.newObject();
     if (record) this.fill(record, incoming!.id);
   }
 
@@ -81,7 +88,10 @@ export class RequestSession implements SessionOwner {
 
   async regenerate(): Promise<void> {
     if (!this.isNew && !this.destroyed) await this.engine.gateway.destroy(this.id);
-    clearData(this.session);
+    // express-session's regenerate() leaves the old object as it was, for code that copies
+    // from it (passport's keepSessionInfo); SessionModule refills the one object the handler has.
+    if (this.engine.connect.newObjectOnRegenerate) this.session = this.newObject();
+    else clearData(this.session);
     this.snapshot.clear();
     this.sid = undefined;
     this.current = undefined;
@@ -125,6 +135,20 @@ export class RequestSession implements SessionOwner {
     this.touchRequested = true;
   }
 
+  unawaited(method: string, promise: Promise<void>): void {
+    const { connect, logger } = this.engine;
+    if (!connect.reportUnawaited) return;
+    // Handled here, so an ignored Promise is no unhandled rejection; an awaiting caller still
+    // gets the rejection.
+    promise.catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      logger.error(
+        `Session ${method}() failed (called without a callback): ${message}`,
+        err instanceof Error ? err.stack : undefined,
+      );
+    });
+  }
+
   /**
    * Whether `commit()` has anything to do: a store call, a cookie or a header to send. `false`
    * only when it certainly has not (an unchanged read), so the response need not wait for it;
@@ -135,6 +159,8 @@ export class RequestSession implements SessionOwner {
     const { options } = this.engine;
     this.pending = undefined;
     if (this.destroyed || this.gone) return this.incoming !== undefined || Boolean(options.header);
+    const unset = this.unsetNow();
+    if (unset !== undefined) return unset === 'destroy';
     if (options.rolling || options.resave || this.touchRequested || this.current?.changed)
       return true;
     if (this.resignDue()) return true;
@@ -153,6 +179,9 @@ export class RequestSession implements SessionOwner {
    */
   async commit(): Promise<string | undefined> {
     const { options } = this.engine;
+    const unset = this.unsetNow();
+    if (unset === 'keep') return undefined;
+    if (unset === 'destroy') await this.destroy();
     if (this.destroyed || this.gone) return this.clearing();
     const changes = this.pending ?? findChanges(this.session, this.snapshot);
     this.pending = undefined;
@@ -169,12 +198,13 @@ export class RequestSession implements SessionOwner {
       if (extended === false) this.gone = true;
     }
     if (this.gone) return this.clearing();
+    const wrote = this.engine.connect.quietResave ? this.wroteData : this.wrote;
     const send =
       options.rolling ||
       cookieChanged ||
-      (this.wrote && cookieDue(this.id, this.incoming, this.cookie)) ||
+      (wrote && cookieDue(this.id, this.incoming, this.cookie)) ||
       this.resignDue();
-    if (!send) return undefined;
+    if (!send || this.withheld(this.cookie.secure)) return undefined;
     if (options.rolling && !this.wrote) this.cookie.reset();
     const signed = this.signedId();
     if (options.header) this.sessionHeader = [options.header, signed];
@@ -196,12 +226,20 @@ export class RequestSession implements SessionOwner {
    */
   commitLate(): Promise<void> | undefined {
     if (this.destroyed || this.gone) return undefined;
+    const unset = this.unsetNow();
+    if (unset !== undefined) return unset === 'destroy' ? this.destroy() : undefined;
     const changes = findChanges(this.session, this.snapshot);
     if (changes.set.size === 0 && changes.unset.length === 0 && !this.current?.changed)
       return undefined;
     // A new session stored this late does not get its cookie (the headers are gone), as with
     // express-session; it is stored all the same, so that no change is lost without a word.
     return this.write(changes);
+  }
+
+  private newObject(): SessionObject {
+    const session = new SessionObject(this);
+    if (this.engine.connect.enumerableCookie) exposeCookie(session);
+    return session;
   }
 
   /** Puts a stored record's data on the (empty) session, and remembers it as the base. */
@@ -234,6 +272,28 @@ export class RequestSession implements SessionOwner {
     return incoming !== undefined && incoming.secretIndex > 0 && incoming.id === this.id;
   }
 
+  /**
+   * The `unset` behaviour due now: the handler removed `req.session` (deleted it or set it to
+   * `null`) of a session it did not destroy. `undefined` when it did not, or without `unset`.
+   */
+  private unsetNow(): 'keep' | 'destroy' | undefined {
+    const { unset } = this.engine.connect;
+    if (unset === undefined || this.destroyed) return undefined;
+    const current = (this.req as { session?: unknown }).session;
+    return current === null || current === undefined ? unset : undefined;
+  }
+
+  /**
+   * Whether a cookie with `Secure` must not be sent because the request did not come over
+   * HTTPS (a drop-in's `isHttps`), which the log then says once.
+   */
+  private withheld(secure: boolean): boolean {
+    const { isHttps } = this.engine.connect;
+    if (!isHttps || !secure || isHttps(this.req)) return false;
+    this.engine.warnOnce(SECURE_OVER_HTTP);
+    return true;
+  }
+
   /** Whether `touchAfter` has passed since the session's expiry was last set in the store. */
   private touchDue(): boolean {
     const lastSet = this.base ? lastActiveAt(this.base) : undefined;
@@ -248,6 +308,7 @@ export class RequestSession implements SessionOwner {
     const { gateway } = this.engine;
     this.cookie.reset();
     const stored = this.toStored();
+    const wasNew = this.isNew;
     if (this.isNew) {
       await gateway.set(this.id, stored);
     } else {
@@ -267,6 +328,7 @@ export class RequestSession implements SessionOwner {
     this.touchRequested = false;
     this.cookie.changed = false;
     this.wrote = true;
+    if (wasNew || changes.set.size > 0 || changes.unset.length > 0) this.wroteData = true;
   }
 
   private toStored(): StoredSession {
@@ -290,11 +352,11 @@ export class RequestSession implements SessionOwner {
   }
 
   private storedCookie(record: StoredSession): SessionCookie {
-    return new SessionCookie(record.cookie, this.secure, this.engine.options.cookie);
+    return new SessionCookie(record.cookie, this.secure, this.engine.cookieOptionsFor(this.req));
   }
 
   private newCookie(): SessionCookie {
-    const { cookie } = this.engine.options;
+    const cookie = this.engine.cookieOptionsFor(this.req);
     const now = Date.now();
     const expires =
       cookie.expires ?? (cookie.maxAge === null ? null : new Date(now + cookie.maxAge));
@@ -306,11 +368,11 @@ export class RequestSession implements SessionOwner {
   private clearing(): string | undefined {
     const { options } = this.engine;
     if (options.header) this.sessionHeader = [options.header, ''];
-    if (!this.incoming) return undefined;
+    if (!this.incoming || this.withheld(this.secure)) return undefined;
     return serializeCookie(
       options.name,
       '',
-      { ...options.cookie, secure: this.secure },
+      { ...this.engine.cookieOptionsFor(this.req), secure: this.secure },
       new Date(0),
     );
   }
@@ -333,3 +395,10 @@ export function cookieDue(
 ): boolean {
   return id !== incoming?.id || Boolean(cookie.expires);
 }
+
+const SECURE_OVER_HTTP =
+  'A session cookie with the Secure attribute was not sent: the request did not come over ' +
+  'HTTPS, and a browser drops such a cookie over plain HTTP (the session was saved, but the ' +
+  "client will not send it back). Behind a proxy that terminates TLS, trust it: Express's " +
+  "app.set('trust proxy', 1), or the session option proxy: true (X-Forwarded-Proto); or use " +
+  "cookie.secure: 'auto'. Said once.";

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { readCookie } from './cookie';
-import type { ResolvedSessionOptions } from './options';
+import type { ResolvedCookieOptions, ResolvedSessionOptions } from './options';
 import { redact } from './redact';
 import { RequestSession } from './request-session';
 import { FINGERPRINT_KEY, type SessionObject } from './session';
@@ -38,6 +38,49 @@ export type SessionOver = 'idle' | 'absolute' | undefined;
 export type SessionAttached = (req: IncomingMessage, session: SessionObject | undefined) => void;
 
 /**
+ * Where express-session behaves otherwise than `SessionModule`, for its drop-in
+ * (`@tessera/session/express`), which gives all of them; `SessionModule` gives none. Each one is
+ * express-session's documented or observable behaviour, which an app moving over may rely on.
+ */
+export interface ConnectBehaviour {
+  /**
+   * What becomes of a session whose `req.session` the handler removed (`delete`, or set to
+   * `null`): `'keep'` leaves the stored session as it was and drops this request's changes (no
+   * write, no cookie); `'destroy'` destroys it at the end and clears the cookie. Without it,
+   * removing `req.session` changes nothing: the session is committed as usual.
+   */
+  readonly unset?: 'keep' | 'destroy';
+  /**
+   * Whether a request came over HTTPS. Given, a `Secure` cookie is not sent to a request that
+   * did not (a browser would drop it), and a warning says so once; the session is still saved.
+   */
+  readonly isHttps?: (req: IncomingMessage) => boolean;
+  /** `cookie` is one of the session's own enumerable keys (see `exposeCookie`). */
+  readonly enumerableCookie?: boolean;
+  /**
+   * `regenerate()` puts a new session object on `req.session`, and the old one keeps its data:
+   * code that copies from it afterwards (passport's `keepSessionInfo`) finds it there.
+   */
+  readonly newObjectOnRegenerate?: boolean;
+  /**
+   * A stored session's cookie is sent again only when its data changed (or rolling, or the
+   * handler changed the cookie): a `resave` write of an unchanged session sends none.
+   */
+  readonly quietResave?: boolean;
+  /**
+   * The cookie options for one request (express-session's `cookie` option as a function of the
+   * request), already resolved and checked; throws a `TypeError` when they are invalid.
+   */
+  readonly cookieFor?: (req: IncomingMessage) => Readonly<ResolvedCookieOptions>;
+  /**
+   * A session method called without a callback whose Promise rejects is logged here as well:
+   * code written for express-session ignores what its methods return, and must not bring the
+   * process down with an unhandled rejection.
+   */
+  readonly reportUnawaited?: boolean;
+}
+
+/**
  * The request lifecycle, knowing nothing of HTTP frameworks: verify the cookie, load or create
  * the session, and at the end commit it (destroy, write what changed, or extend the expiry) and
  * say which `Set-Cookie` to send. One per application.
@@ -47,16 +90,33 @@ export class SessionEngine {
   readonly gateway: StoreGateway;
   /** A user's sessions: the per-user index, read through the store (`userId` option). */
   readonly users: UserSessions;
+  /** The warnings `warnOnce` has given. */
+  private readonly warned = new Set<string>();
 
   constructor(
     readonly options: ResolvedSessionOptions,
     readonly logger: SessionLogger,
     /** How the glue hears that a request's session changed (see `SessionAttached`). */
     readonly attached: SessionAttached = () => undefined,
+    /** express-session's behaviours, for its drop-in (see `ConnectBehaviour`). */
+    readonly connect: ConnectBehaviour = {},
   ) {
     this.signer = new CookieSigner(options.secrets);
     this.gateway = new StoreGateway(options.store, options.storeTimeout);
     this.users = new UserSessions(this);
+  }
+
+  /** The cookie options for `req`: the options' own, or the `cookieFor` of a drop-in. */
+  cookieOptionsFor(req: IncomingMessage): Readonly<ResolvedCookieOptions> {
+    const { cookieFor } = this.connect;
+    return cookieFor ? cookieFor(req) : this.options.cookie;
+  }
+
+  /** Logs `message` as a warning the first time it is given, and never again. */
+  warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.logger.warn(message);
   }
 
   /** Whether `pathname` is one of the `ignore` paths (full pathnames, or RegExps). */

@@ -29,6 +29,11 @@ export interface SessionOwner {
   reload(): Promise<void>;
   save(): Promise<void>;
   touch(): void;
+  /**
+   * Hears a method's Promise that no callback was given for, which the caller may well ignore
+   * (code written for express-session does: its methods return the session). Optional.
+   */
+  unawaited?(method: string, promise: Promise<void>): void;
 }
 
 /**
@@ -40,10 +45,20 @@ export function dataOf(session: SessionObject): Record<string, unknown> {
   return session as unknown as Record<string, unknown>;
 }
 
-/** Removes every data key (regenerate, reload). */
+/** Removes every data key (regenerate, reload); an own `cookie` (see `exposeCookie`) stays. */
 export function clearData(session: SessionObject): void {
   const data = dataOf(session);
-  for (const key of Object.keys(data)) delete data[key];
+  for (const key of Object.keys(data)) if (!RESERVED_KEYS.has(key)) delete data[key];
+}
+
+/**
+ * Makes `cookie` one of the session's own enumerable keys, as it is on an express-session
+ * session: `Object.keys(req.session)` and `JSON.stringify(req.session)` then show it, for code
+ * written against express-session. It still reads the session's cookie, and refuses any other.
+ * The session's data keys skip it, as they skip every reserved name.
+ */
+export function exposeCookie(session: SessionObject): void {
+  Object.defineProperty(session, 'cookie', OWN_COOKIE);
 }
 
 /** The stored key that holds the fingerprint's hash; never one of the session's data keys. */
@@ -93,22 +108,22 @@ export class SessionObject {
 
   /** New id and empty data; the old record is destroyed in the store. This object carries the new id. */
   regenerate(callback?: NodeCallback): Promise<void> {
-    return withCallback(this.#owner.regenerate(), callback);
+    return this.#settle('regenerate', this.#owner.regenerate(), callback);
   }
 
   /** Removes the session from the store; the response clears the cookie. */
   destroy(callback?: NodeCallback): Promise<void> {
-    return withCallback(this.#owner.destroy(), callback);
+    return this.#settle('destroy', this.#owner.destroy(), callback);
   }
 
   /** Reads the data from the store again, into this same object. */
   reload(callback?: NodeCallback): Promise<void> {
-    return withCallback(this.#owner.reload(), callback);
+    return this.#settle('reload', this.#owner.reload(), callback);
   }
 
   /** Writes the session now (it is also written before the response when changed). */
   save(callback?: NodeCallback): Promise<void> {
-    return withCallback(this.#owner.save(), callback);
+    return this.#settle('save', this.#owner.save(), callback);
   }
 
   /** Resets `cookie.maxAge` to its original value; the store's expiry is extended at the end of the request. */
@@ -121,6 +136,12 @@ export class SessionObject {
   resetMaxAge(): this {
     this.#owner.cookie.reset();
     return this;
+  }
+
+  /** With no callback, the owner hears of the Promise too (see `SessionOwner.unawaited`). */
+  #settle(method: string, promise: Promise<void>, callback?: NodeCallback): Promise<void> {
+    if (typeof callback !== 'function') this.#owner.unawaited?.(method, promise);
+    return withCallback(promise, callback);
   }
 }
 
@@ -154,3 +175,19 @@ function readerOf(name: string, value: unknown): (this: object) => unknown {
 }
 
 reserveNames(SessionObject.prototype);
+
+const cookieOf = Object.getOwnPropertyDescriptor(SessionObject.prototype, 'cookie')!.get!;
+
+/**
+ * The prototype's `cookie` accessor, enumerable. Assigning the session its own cookie is
+ * allowed, and changes nothing: a key-by-key copy of the session onto itself (passport's
+ * `keepSessionInfo` merge after `regenerate()`) must not throw. Any other cookie is refused.
+ */
+const OWN_COOKIE: PropertyDescriptor = {
+  get: cookieOf,
+  set(this: SessionObject, value: unknown) {
+    if (value !== cookieOf.call(this)) throw new SessionReservedKeyError('cookie');
+  },
+  configurable: true,
+  enumerable: true,
+};

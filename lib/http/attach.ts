@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { SessionUnavailableError } from '../core/errors';
-import type { ResolvedSessionOptions } from '../core/options';
+import type { ResolvedCookieOptions, ResolvedSessionOptions } from '../core/options';
 import type { RequestSession, SessionAttached, SessionEngine } from '../core/session-engine';
 import { holdFor } from './response-hold';
 
@@ -66,9 +66,17 @@ export function attachLazily(
 export const followSession: SessionAttached = (req, session) =>
   defineValue(req, 'session', session);
 
-/** Whether the request came over HTTPS, as `cookie.secure: 'auto'` needs to know. */
-export function secureFor(req: IncomingMessage, options: ResolvedSessionOptions): boolean {
-  const { secure } = options.cookie;
+/**
+ * Whether the request's cookie is `Secure`: `cookie.secure`, or for `'auto'` whether the request
+ * came over HTTPS. `cookie` is the request's cookie options when they are its own (see
+ * `SessionEngine.cookieOptionsFor`).
+ */
+export function secureFor(
+  req: IncomingMessage,
+  options: ResolvedSessionOptions,
+  cookie: Readonly<ResolvedCookieOptions> = options.cookie,
+): boolean {
+  const { secure } = cookie;
   return secure === 'auto' ? isHttps(req, options.proxy) : secure;
 }
 
@@ -110,12 +118,16 @@ function materialize(req: SessionRequest): RequestSession {
   if (failure !== undefined) {
     throw new SessionUnavailableError('get', failure, 'The session store is unavailable');
   }
-  const request = engine.fresh(req, secureFor(req, engine.options));
+  const request = engine.fresh(req, secureFor(req, engine.options, engine.cookieOptionsFor(req)));
   attachSession(req, request, res);
   return request;
 }
 
-function isHttps(req: IncomingMessage, proxy: boolean | undefined): boolean {
+/**
+ * Whether the request came over HTTPS: a TLS socket, or with `proxy: true` an
+ * `X-Forwarded-Proto: https`, or without `proxy` what Express says of it (its `trust proxy`).
+ */
+export function isHttps(req: IncomingMessage, proxy: boolean | undefined): boolean {
   if ((req.socket as TLSSocket | undefined)?.encrypted) return true;
   if (proxy === undefined) {
     // Express knows the app's `trust proxy` setting; elsewhere, no proxy is trusted by default.

@@ -21,8 +21,10 @@ export function createSessionHandler(engine: SessionEngine, requestContext = tru
     ? (req: IncomingMessage, next: Next) => runInRequest(req, next)
     : (_req: IncomingMessage, next: Next) => next();
   return function sessionMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
-    // Already done for this request (the middleware mounted twice): do nothing twice.
-    if (isAttached(req)) return next();
+    // Already done for this request (the middleware mounted twice, or the express-session
+    // drop-in ran first): the session is left alone, but the rest of the request still runs in
+    // the request context when this one would have entered it, so SessionService finds it.
+    if (isAttached(req)) return proceed(req, next);
     if (engine.isIgnored(pathnameOf(req))) return next();
     // Before anything can look up `res.end`: the session may first be read in its arguments.
     installHold(res, logger);
@@ -33,7 +35,7 @@ export function createSessionHandler(engine: SessionEngine, requestContext = tru
       return;
     }
     engine
-      .load(req, secureFor(req, engine.options), cookie)
+      .load(req, secureFor(req, engine.options, engine.cookieOptionsFor(req)), cookie)
       .then(
         (request) => {
           attachSession(req, request, res);
@@ -57,7 +59,8 @@ export function createSessionHandler(engine: SessionEngine, requestContext = tru
   };
 }
 
-function pathnameOf(req: IncomingMessage): string {
+/** The request's path, query excluded: the whole of it (`originalUrl`) inside a mounted app too. */
+export function pathnameOf(req: IncomingMessage): string {
   const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
