@@ -59,6 +59,10 @@ export class RequestSession implements SessionOwner {
    * decided to send the cookie (the signed id) or to clear it (empty).
    */
   sessionHeader: readonly [name: string, value: string] | undefined;
+  /** The store's destroy of the session, while the response has not waited for it. */
+  private destroying: Promise<void> | undefined;
+  /** regenerate() made this (new) session: the drop-in saves it even empty, as connect did. */
+  private regenerated = false;
   /** The changes `commitDue()` found, for the `commit()` that follows it at once. */
   private pending: SessionChanges | undefined;
 
@@ -101,14 +105,22 @@ export class RequestSession implements SessionOwner {
     this.touchRequested = false;
     this.gone = false;
     this.createdAt = undefined;
+    this.regenerated = true;
     this.engine.attached(this.req, this.session);
   }
 
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
     const wasStored = !this.isNew && !this.destroyed;
     this.destroyed = true;
     this.engine.attached(this.req, undefined);
-    if (wasStored) await this.engine.gateway.destroy(this.id);
+    if (!wasStored) return Promise.resolve();
+    const destroying = this.engine.gateway.destroy(this.id);
+    // The response waits for it (see commit()), so a logout the store did not take is never
+    // answered as done; and a handler that does not wait for it (express-session code does
+    // not) cannot bring the process down with an unhandled rejection: it is handled here.
+    destroying.catch(() => undefined);
+    this.destroying = destroying;
+    return destroying;
   }
 
   async reload(): Promise<void> {
@@ -158,6 +170,7 @@ export class RequestSession implements SessionOwner {
   commitDue(): boolean {
     const { options } = this.engine;
     this.pending = undefined;
+    if (this.destroying) return true;
     if (this.destroyed || this.gone) return this.incoming !== undefined || Boolean(options.header);
     const unset = this.unsetNow();
     if (unset !== undefined) return unset === 'destroy';
@@ -169,7 +182,7 @@ export class RequestSession implements SessionOwner {
       this.pending = changes;
       return true;
     }
-    return this.isNew ? options.saveUninitialized : this.touchDue();
+    return this.isNew ? options.saveUninitialized || this.savesRegenerated() : this.touchDue();
   }
 
   /**
@@ -182,13 +195,14 @@ export class RequestSession implements SessionOwner {
     const unset = this.unsetNow();
     if (unset === 'keep') return undefined;
     if (unset === 'destroy') await this.destroy();
+    if (this.destroying) await this.settleDestroy();
     if (this.destroyed || this.gone) return this.clearing();
     const changes = this.pending ?? findChanges(this.session, this.snapshot);
     this.pending = undefined;
     const cookieChanged = this.current?.changed ?? false;
     const dataChanged = changes.set.size > 0 || changes.unset.length > 0;
     if (this.isNew) {
-      if (!dataChanged && !options.saveUninitialized) return undefined;
+      if (!dataChanged && !options.saveUninitialized && !this.savesRegenerated()) return undefined;
       await this.write(changes);
     } else if (dataChanged || cookieChanged || options.resave) {
       await this.write(changes);
@@ -225,6 +239,7 @@ export class RequestSession implements SessionOwner {
    * stored before the client sees the end. `undefined` when there is nothing to write.
    */
   commitLate(): Promise<void> | undefined {
+    if (this.destroying) return this.settleDestroy();
     if (this.destroyed || this.gone) return undefined;
     const unset = this.unsetNow();
     if (unset !== undefined) return unset === 'destroy' ? this.destroy() : undefined;
@@ -240,6 +255,18 @@ export class RequestSession implements SessionOwner {
     const session = new SessionObject(this);
     if (this.engine.connect.enumerableCookie) exposeCookie(session);
     return session;
+  }
+
+  /** Waits for a destroy() the handler may not have waited for; rejects as it did. */
+  private async settleDestroy(): Promise<void> {
+    const destroying = this.destroying;
+    this.destroying = undefined;
+    await destroying;
+  }
+
+  /** Whether a new, empty session is saved because regenerate() made it (the drop-in's way). */
+  private savesRegenerated(): boolean {
+    return this.regenerated && this.engine.connect.saveRegenerated === true;
   }
 
   /** Puts a stored record's data on the (empty) session, and remembers it as the base. */

@@ -63,6 +63,11 @@ export interface ConnectBehaviour {
    */
   readonly newObjectOnRegenerate?: boolean;
   /**
+   * A session `regenerate()` made is saved, and its cookie sent, even when nothing was stored
+   * in it and `saveUninitialized` is off: express-session counts the new id as a change.
+   */
+  readonly saveRegenerated?: boolean;
+  /**
    * A stored session's cookie is sent again only when its data changed (or rolling, or the
    * handler changed the cookie): a `resave` write of an unchanged session sends none.
    */

@@ -35,6 +35,7 @@ export function createSessionMiddleware(given: SessionOptions): SessionMiddlewar
     isHttps: (req) => isHttps(req, options.proxy),
     enumerableCookie: true,
     newObjectOnRegenerate: true,
+    saveRegenerated: true,
     quietResave: true,
     cookieFor: settings.cookieFor,
     reportUnawaited: true,

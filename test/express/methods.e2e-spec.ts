@@ -63,6 +63,9 @@ describe.each(BOTH)('%s: req.session', (_name, library) => {
         res.json({ before, after: req.sessionID, id: session.id, data, kept });
       });
     });
+    app.post('/regenerate-only', (req, res, next) => {
+      sessionOf(req).regenerate((err) => (err ? next(err) : res.json({ id: req.sessionID })));
+    });
     app.post('/destroy', (req, res, next) => {
       sessionOf(req).destroy((err) => {
         if (err) return next(err);
@@ -156,6 +159,13 @@ describe.each(BOTH)('%s: req.session', (_name, library) => {
     expect(await store.get(made.body.id)).toBeNull();
     expect((await store.get(res.body.after))?.after).toBe('regenerated');
     expect((await browser.get('/read').expect(200)).body.data).toEqual({ after: 'regenerated' });
+  });
+
+  it('a session regenerate() made is saved and sent even with nothing in it (saveUninitialized: false)', async () => {
+    const app = await startApp();
+    const res = await app.http().post('/regenerate-only').expect(200);
+    expect(idOf(cookieOf(res))).toBe(res.body.id);
+    expect(await store.get(res.body.id)).not.toBeNull();
   });
 
   it('destroy(callback): req.session is gone in the callback, and so is the stored session', async () => {
