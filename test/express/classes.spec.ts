@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import session from '../../lib/express';
 import type { StoredSession } from '../../lib/core/stored-session';
 import { MemoryStore } from '../../lib/stores/memory.store';
-import { EXPRESS_SESSION, TESSERA, type Library } from './support';
+import { EXPRESS_SESSION, mapStoreOn, TESSERA, type Library } from './support';
 
 type Data = Record<string, unknown>;
 type Callback<T = unknown> = (err?: unknown, value?: T) => void;
@@ -138,22 +138,7 @@ describe('Cookie, as express-session makes it', () => {
 
 /** A callback-only store on a Map, extending the library's `Store`: what apps write. */
 function callbackStore(library: Library) {
-  const Base = library.Store as unknown as new () => EventEmitter & Data;
-  class MapStore extends Base {
-    readonly records = new Map<string, string>();
-    get(sid: string, callback: Callback<StoredSession | null>) {
-      const json = this.records.get(sid);
-      setImmediate(() => callback(null, json === undefined ? null : JSON.parse(json)));
-    }
-    set(sid: string, record: unknown, callback?: Callback) {
-      this.records.set(sid, JSON.stringify(record));
-      setImmediate(() => callback?.());
-    }
-    destroy(sid: string, callback?: Callback) {
-      this.records.delete(sid);
-      setImmediate(() => callback?.());
-    }
-  }
+  const MapStore = mapStoreOn(library.Store as unknown as new () => EventEmitter & Data);
   return new MapStore();
 }
 

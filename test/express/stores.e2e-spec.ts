@@ -12,7 +12,7 @@ import session from '../../lib/express';
 import type { StoredSession } from '../../lib/core/stored-session';
 import { RedisStore } from '../../lib/redis';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { cookieOf, listen, QUIET, type RunningApp } from './support';
+import { cookieOf, listen, mapStoreOn, QUIET, type RunningApp } from './support';
 
 type Data = Record<string, unknown>;
 
@@ -27,21 +27,7 @@ type AnyStore = {
 };
 
 /** A store written against `@tessera/session/express`'s Store: callbacks only, on a Map. */
-class MapStore extends session.Store {
-  readonly records = new Map<string, string>();
-  get(sid: string, callback: Callback<StoredSession | null>) {
-    const json = this.records.get(sid);
-    setImmediate(() => callback(null, json === undefined ? null : JSON.parse(json)));
-  }
-  set(sid: string, record: unknown, callback?: Callback) {
-    this.records.set(sid, JSON.stringify(record));
-    setImmediate(() => callback?.());
-  }
-  destroy(sid: string, callback?: Callback) {
-    this.records.delete(sid);
-    setImmediate(() => callback?.());
-  }
-}
+const MapStore = mapStoreOn(session.Store);
 
 let server: RedisServer;
 let ioredis: Redis;

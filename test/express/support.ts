@@ -216,3 +216,30 @@ export function idOf(cookie: string): string {
   const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1));
   return value.slice(2, value.lastIndexOf('.'));
 }
+
+/** A node-style callback, as connect stores take them. */
+export type StoreCallback<T = unknown> = (err?: unknown, value?: T) => void;
+
+/**
+ * A store written the connect way, as a subclass of `Base` (either library's `Store`): callbacks
+ * only, answered on a later turn, records kept as JSON text in a Map.
+ */
+export function mapStoreOn(Base: abstract new () => object) {
+  // The library's Store, taken as a plain base class: only its own helpers are inherited.
+  const Parent = Base as new () => object;
+  return class MapStore extends Parent {
+    readonly records = new Map<string, string>();
+    get(sid: string, callback: StoreCallback<StoredSession | null>) {
+      const json = this.records.get(sid);
+      setImmediate(() => callback(null, json === undefined ? null : JSON.parse(json)));
+    }
+    set(sid: string, record: unknown, callback?: StoreCallback) {
+      this.records.set(sid, JSON.stringify(record));
+      setImmediate(() => callback?.());
+    }
+    destroy(sid: string, callback?: StoreCallback) {
+      this.records.delete(sid);
+      setImmediate(() => callback?.());
+    }
+  };
+}
