@@ -102,7 +102,8 @@ export class SessionService {
       except === 'current' ? current!.id : undefined,
     );
     // The current request's own session, if it was among them, ends for this response too.
-    if (except === undefined && current && this.belongsTo(current, userId)) await current.destroy();
+    if (except === undefined && current && this.engine.users.userOf(current) === String(userId))
+      await current.destroy();
     return ended;
   }
 
@@ -122,11 +123,6 @@ export class SessionService {
   /** The current request's session id (a new session's is made now, and matches no stored one). */
   private currentId(): string | undefined {
     return this.current()?.id;
-  }
-
-  private belongsTo(session: SessionObject, userId: string | number): boolean {
-    const user = this.engine.options.userId?.(session as never);
-    return user !== null && user !== undefined && String(user) === String(userId);
   }
 
   private noSession(method: string, what: string): SessionContextError {

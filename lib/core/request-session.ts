@@ -225,14 +225,6 @@ export class RequestSession implements SessionOwner {
     return this.cookie.serialize(options.name, signed);
   }
 
-  /** The user the `userId` option names for the session as it is now, as the index keys it. */
-  userNow(): string | undefined {
-    const userId = this.engine.options.userId;
-    if (!userId) return undefined;
-    const user = userId(this.session as never);
-    return user === null || user === undefined || user === '' ? undefined : String(user);
-  }
-
   /**
    * After the headers went out (the body is being streamed), before the response ends: writes
    * what the handler changed since `commit()`, so that a change made between two chunks is still
@@ -372,7 +364,7 @@ export class RequestSession implements SessionOwner {
     const now = Date.now();
     cookie.touchedAt = now;
     cookie.createdAt = this.createdAt ??= now;
-    const user = this.userNow();
+    const user = this.engine.users.userOf(this.session);
     if (user !== undefined) cookie.user = user;
     if (this.fingerprint !== undefined) stored[FINGERPRINT_KEY] = this.fingerprint;
     return stored;

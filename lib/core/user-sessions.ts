@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { RESERVED_KEYS } from './session';
+import { RESERVED_KEYS, type SessionObject } from './session';
 import type { SessionEngine } from './session-engine';
 import type { IndexedSession } from './session-store';
 import { expiresAt, isExpired, lastActiveAt, userOf, type StoredSession } from './stored-session';
@@ -93,6 +93,17 @@ export class UserSessions {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The user the `userId` option names for a session as it is now, as the index keys it (a
+   * string), or `undefined`: nobody signed in, or no `userId` option.
+   */
+  userOf(session: SessionObject): string | undefined {
+    const userId = this.engine.options.userId;
+    if (!userId) return undefined;
+    const user = userId(session as never);
+    return user === null || user === undefined || user === '' ? undefined : String(user);
   }
 
   /** The session's handle, under the first secret. */
