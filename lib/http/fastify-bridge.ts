@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { runInRequest } from '../core/request-context';
+import { commitBeforeSend, type ReplyHeaders } from './response-hold';
 
 /** The little of a Fastify instance the bridge uses (Fastify itself is never imported). */
 export interface FastifyInstanceLike {
@@ -19,6 +20,19 @@ export interface FastifyInstanceLike {
     name: 'preHandler',
     hook: (request: FastifyRequestLike, reply: unknown, done: () => void) => void,
   ): unknown;
+  addHook(
+    name: 'onSend',
+    hook: (
+      request: unknown,
+      reply: FastifyReplyLike,
+      payload: unknown,
+      done: (err: null, payload: unknown) => void,
+    ) => Promise<void> | undefined,
+  ): unknown;
+}
+
+interface FastifyReplyLike extends ReplyHeaders {
+  raw: ServerResponse;
 }
 
 interface FastifyRequestLike {
@@ -26,7 +40,8 @@ interface FastifyRequestLike {
 }
 
 /**
- * Under Fastify, Nest runs middleware on the raw Node request. This makes `request.session` and
+ * Under Fastify, Nest runs middleware on the raw Node request. This commits the session in
+ * Fastify's own `onSend`, makes `request.session` and
  * `request.sessionID` on the `FastifyRequest` the raw request's own (so `@Req()`, guards and
  * `@nestjs/passport` see them), and re-enters the request context for the route: Fastify reads
  * the body between the middleware and the handler, on events that do not carry the context.
@@ -43,6 +58,15 @@ export function bridgeFastify(instance: FastifyInstanceLike, requestContext = tr
       },
     });
   }
+  // The session is committed before Fastify writes the head, so the reply goes out as Fastify
+  // sends it, with the cookie among its headers. A reply written on the raw response, which
+  // does not pass here, is held as under Express (see response-hold).
+  instance.addHook('onSend', (_request, reply, payload, done) => {
+    const committing = commitBeforeSend(reply.raw, reply);
+    if (committing) return committing;
+    done(null, payload);
+    return undefined;
+  });
   if (!requestContext) return;
   instance.addHook('preHandler', (request, _reply, done) => {
     runInRequest(request.raw, done);

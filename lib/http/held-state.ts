@@ -14,6 +14,8 @@ export const [OPEN, HOLDING, RELEASED] = [0, 1, 2];
 export interface HoldState {
   readonly phase: number;
   readonly ended: boolean;
+  /** The framework's own send is under way, committing before it writes the head. */
+  readonly sending: boolean;
   setHeader: Method | undefined;
 }
 
@@ -61,7 +63,8 @@ const HELD_STATE: PropertyDescriptorMap = {
   },
   writableEnded: {
     get(this: HeldResponse) {
-      return this[HOLD]!.ended || nativeWritableEnded(this);
+      const hold = this[HOLD]!;
+      return hold.ended || hold.sending || nativeWritableEnded(this);
     },
     configurable: true,
   },

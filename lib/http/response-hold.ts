@@ -55,6 +55,11 @@ class ResponseHold {
   phase = OPEN;
   /** The handler has called `end()`. */
   ended = false;
+  /**
+   * The framework's own send is under way and the commit runs before it (`commitBeforeSend`):
+   * to the handler, the reply reads as sent and ended, as it would on Node's own response.
+   */
+  sending = false;
   /** The commit started at `end()`, so nothing can have changed between it and the end. */
   startedAtEnd = false;
   queue: Queued[] = [];
@@ -98,10 +103,76 @@ export function holdFor(res: ServerResponse, session: SessionCommit): void {
   if (nativeHeadersSent(res)) hold.phase = RELEASED;
 }
 
+/** The headers of a framework's reply, which it writes with the head (Fastify's reply fits). */
+export interface ReplyHeaders {
+  hasHeader(name: string): boolean;
+  header(name: string, value: string): unknown;
+}
+
+/**
+ * Commits the session before a framework writes the head itself (Fastify's `onSend`): the
+ * commit runs while the reply is still the framework's, so nothing is queued, exposed or
+ * replayed, and the cookie goes into the reply's own headers, which the framework writes with the
+ * head. `undefined` when there is nothing to commit, or when the hold already
+ * took over; the hold then does whatever is left, as for any response.
+ *
+ * The promise resolves once the session is stored and its cookie added. When the store fails,
+ * the error reply (503) is sent here and the promise never settles: the framework's own send
+ * must not follow it.
+ */
+export function commitBeforeSend(
+  res: ServerResponse,
+  reply: ReplyHeaders,
+): Promise<void> | undefined {
+  const hold = (res as HeldResponse)[HOLD];
+  if (!hold?.session || hold.phase !== OPEN || hold.ended || nativeHeadersSent(res)) return;
+  if (!commitDue(hold)) {
+    // Nothing runs between this and the framework's writeHead: no need to ask again there.
+    hold.phase = RELEASED;
+    return;
+  }
+  // The framework's calls are not expected before this settles; any that come are held.
+  hold.phase = HOLDING;
+  hold.startedAtEnd = true;
+  hold.sending = true;
+  exposeHold(hold, res);
+  const committing = new Promise<string | undefined>((resolve) => resolve(hold.session!.commit()));
+  return committing.then(
+    (setCookie) => {
+      // `sending` stays until the framework writes the head: until then the reply must still
+      // read as sent, or the framework (Fastify, when an async handler settles) sends again.
+      hold.phase = RELEASED;
+      if (setCookie) addCookie(res, reply, setCookie);
+      const header = hold.session!.sessionHeader;
+      if (header) reply.header(header[0], header[1]);
+      if (hold.queue.length > 0) replay(hold, res as HeldResponse);
+    },
+    (err: unknown) => {
+      hold.sending = false;
+      failBeforeHeaders(hold, res as HeldResponse, err);
+      return new Promise<void>(() => undefined);
+    },
+  );
+}
+
+/**
+ * The cookie joins the reply's own `Set-Cookie` list. When only the raw response sets cookies
+ * (a middleware's), it joins those instead: a `Set-Cookie` of the reply's would replace them
+ * when the framework writes the head.
+ */
+function addCookie(res: ServerResponse, reply: ReplyHeaders, setCookie: string): void {
+  if (!reply.hasHeader('set-cookie') && res.hasHeader('set-cookie'))
+    addSetCookie(res, res.setHeader as Method, setCookie);
+  else reply.header('set-cookie', setCookie);
+}
+
 function heldWriteHead(this: HeldResponse, ...args: Args): unknown {
   const hold = this[HOLD]!;
-  if (hold.phase === RELEASED || !hold.session || nativeHeadersSent(this))
+  if (hold.phase === RELEASED || !hold.session || nativeHeadersSent(this)) {
+    // The framework's send, committed before it, now writes the head (see commitBeforeSend).
+    hold.sending = false;
     return hold.writeHead.apply(this, args);
+  }
   if (hold.phase === HOLDING || hold.ended) throw headersSentError('write');
   applyHead(this, args);
   if (!commitDue(hold)) {

@@ -1,7 +1,7 @@
 import { SessionController } from '../src/session.controller';
 import { InstrumentedStore } from '../support/instrumented-store';
 import { PLATFORMS, sessionCookie, setCookies, startApp, type TestApp } from '../support/app';
-import type { SessionModuleOptions } from '../../lib';
+import { MemoryStore, type SessionModuleOptions } from '../../lib';
 import { sleep } from '../support/time';
 
 describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (platform) => {
@@ -56,6 +56,28 @@ describe.each(PLATFORMS)('when sessions are written and cookies sent (%s)', (pla
     await browser.post('/set').send({ a: 2 }).expect(200);
     expect(store.calls.map((c) => c.op)).toEqual(['get', 'patch']);
   });
+
+  // Fastify commits in its onSend hook: while the commit runs, the reply must read as sent, or
+  // Fastify, when the handler's promise settles, sends a second, empty reply ahead of the first.
+  it.each([
+    ['MemoryStore', () => new MemoryStore()],
+    ['a store that answers later', () => store],
+  ])(
+    'a reply whose handler changed the session arrives whole, with one cookie (%s)',
+    async (_what, make) => {
+      store = new InstrumentedStore(); // closed by afterEach, as every test's
+      const memory = make();
+      t = await startApp({ store: memory }, [SessionController], { platform });
+      const browser = t.browser();
+      for (const views of [1, 2, 3]) {
+        const res = await browser.get('/').expect(200);
+        expect(res.body).toEqual({ views, maxAge: expect.any(Number) });
+        expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.text)));
+        expect((res.headers['set-cookie'] as unknown as string[]).length).toBe(1);
+      }
+      if (memory instanceof MemoryStore) memory.close();
+    },
+  );
 
   it('a change deep inside a value counts as a change', async () => {
     const app = await start();
