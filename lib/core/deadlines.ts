@@ -1,30 +1,39 @@
-/** One call waiting for its answer, as a `Deadlines` queue holds it. */
-interface Pending {
+/** One call waiting for its answer, as `Deadlines` holds it. */
+export interface Deadline {
   readonly due: number;
   /** Called once the deadline has passed without the call settling. */
   readonly expire: () => void;
-  settled: boolean;
 }
 
 /**
  * Every pending store call's deadline, on one timer instead of one each. All calls of a store
- * share the same timeout, so deadlines come due in the order the calls were made: a queue, with
- * one timer armed for its head. Settling a call only marks it; the timer skips what was settled.
- * The timer never keeps the process alive.
+ * share the same timeout, so deadlines come due in the order the calls were made: the set of
+ * pending calls, in insertion order, with one timer armed for the oldest. A call that settles
+ * leaves the set at once, so nothing it holds (its Promise's value, say) outlives it by the
+ * length of the timeout. The timer never keeps the process alive.
  */
 export class Deadlines {
-  private readonly queue: Pending[] = [];
-  private head = 0;
+  private readonly pending = new Set<Deadline>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly timeoutMs: number) {}
 
-  /** Starts the clock on a call; settle the returned entry when the call answers. */
-  start(expire: () => void): { settled: boolean } {
-    const pending: Pending = { due: Date.now() + this.timeoutMs, expire, settled: false };
-    this.queue.push(pending);
+  /** Starts the clock on a call; `settle` it when the call answers. */
+  start(expire: () => void): Deadline {
+    const deadline: Deadline = { due: Date.now() + this.timeoutMs, expire };
+    this.pending.add(deadline);
     this.timer ??= this.arm(this.timeoutMs);
-    return pending;
+    return deadline;
+  }
+
+  /** How many calls are waiting for their answer (a settled one no longer counts). */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  /** The call answered: `true`, or `false` when its deadline had already expired it. */
+  settle(deadline: Deadline): boolean {
+    return this.pending.delete(deadline);
   }
 
   private arm(ms: number): NodeJS.Timeout {
@@ -36,26 +45,14 @@ export class Deadlines {
   private fire(): void {
     this.timer = undefined;
     const now = Date.now();
-    const { queue } = this;
-    while (this.head < queue.length) {
-      const pending = queue[this.head]!;
-      if (!pending.settled && pending.due > now) break;
-      this.head++;
-      if (!pending.settled) {
-        pending.settled = true;
-        pending.expire();
+    // Deleting while iterating a Set is safe; calls started by an expire() are due later.
+    for (const deadline of this.pending) {
+      if (deadline.due > now) {
+        this.timer = this.arm(Math.max(1, deadline.due - now));
+        return;
       }
+      this.pending.delete(deadline);
+      deadline.expire();
     }
-    if (this.head === queue.length) {
-      queue.length = 0;
-      this.head = 0;
-      return;
-    }
-    // Compact now and then, so settled entries at the front do not pile up.
-    if (this.head > 1024) {
-      queue.splice(0, this.head);
-      this.head = 0;
-    }
-    this.timer = this.arm(Math.max(1, queue[this.head]!.due - now));
   }
 }

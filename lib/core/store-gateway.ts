@@ -118,8 +118,8 @@ export class StoreGateway {
         ),
       );
       const settle = (err: unknown, value?: T) => {
-        if (deadline.settled) return;
-        deadline.settled = true;
+        // Only the first answer counts, and none after the deadline.
+        if (!this.deadlines.settle(deadline)) return;
         if (err)
           reject(err instanceof SessionStoreError ? err : new SessionStoreError(method, err));
         else resolve(value as T);
