@@ -60,7 +60,7 @@ export class StoreGateway {
   }
 
   get(sid: string): Promise<StoredSession | null> {
-    return this.call<StoredSession | null | undefined>('get', [sid]).then((value) => value ?? null);
+    return this.call<StoredSession | null | undefined>('get', [sid]).then(orNull);
   }
 
   set(sid: string, session: StoredSession): Promise<void> {
@@ -71,11 +71,14 @@ export class StoreGateway {
     return this.call('destroy', [sid]);
   }
 
-  async patch(sid: string, change: SessionChange): Promise<boolean> {
-    if (typeof this.store.patch === 'function') {
-      // `undefined` is a store that does not say: it applied the change or it would have failed.
-      return (await this.call<boolean | void>('patch', [sid, change])) !== false;
-    }
+  patch(sid: string, change: SessionChange): Promise<boolean> {
+    if (typeof this.store.patch === 'function')
+      return this.call<boolean | void>('patch', [sid, change]).then(applied);
+    return this.mergeAndSet(sid, change);
+  }
+
+  /** `patch` for a store without one: re-read, merge, `set`. */
+  private async mergeAndSet(sid: string, change: SessionChange): Promise<boolean> {
     // Narrows the window for a lost update to the time between these two calls.
     const current = await this.get(sid);
     // A session destroyed or expired since the request loaded it stays gone.
@@ -89,10 +92,9 @@ export class StoreGateway {
    * new cookie with it, so the record's `cookie.expires` and the store's expiry agree; an older
    * store's `touch` may leave the record's cookie as it was, so the cookie is patched instead.
    */
-  async touch(sid: string, session: StoredSession, base: StoredSession): Promise<boolean> {
-    if (typeof this.store.touch === 'function' && typeof this.store.patch === 'function') {
-      return (await this.call<boolean | void>('touch', [sid, session])) !== false;
-    }
+  touch(sid: string, session: StoredSession, base: StoredSession): Promise<boolean> {
+    if (typeof this.store.touch === 'function' && typeof this.store.patch === 'function')
+      return this.call<boolean | void>('touch', [sid, session]).then(applied);
     return this.patch(sid, cookieOnlyChange(session, base));
   }
 
@@ -145,4 +147,13 @@ export class StoreGateway {
       }
     });
   }
+}
+
+/** What `patch` and `touch` resolve: `undefined` is a store that does not say, and it applied. */
+function applied(answer: boolean | void): boolean {
+  return answer !== false;
+}
+
+function orNull<T>(value: T | null | undefined): T | null {
+  return value ?? null;
 }

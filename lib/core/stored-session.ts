@@ -68,16 +68,18 @@ export interface SessionChange {
 export function applyChange(current: StoredSession, change: SessionChange): StoredSession {
   const merged: StoredSession = { ...current };
   for (const key of change.unset) delete merged[key];
-  // Defined, not assigned: a key named `__proto__` (a record another writer made, say) must stay a
-  // key of the record rather than replace its prototype.
+  // A key named `__proto__` (a record another writer made, say) is defined, not assigned: it must
+  // stay a key of the record rather than replace its prototype.
   for (const key of Object.keys(change.set)) {
     const value = change.set[key];
-    Object.defineProperty(merged, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    if (key === '__proto__') {
+      Object.defineProperty(merged, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else merged[key] = value;
   }
   return merged;
 }
