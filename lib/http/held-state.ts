@@ -23,34 +23,107 @@ type Args = unknown[];
 type Method = (this: ServerResponse, ...args: Args) => unknown;
 type HeldResponse = ServerResponse & { [HOLD]?: HoldState };
 
+/** The header methods a held response refuses, and what each does instead while held. */
+const WHILE_HELD = {
+  setHeader: () => {
+    throw headersSentError('set');
+  },
+  appendHeader: () => {
+    throw headersSentError('append');
+  },
+  removeHeader: () => {
+    throw headersSentError('remove');
+  },
+  // Node's flushHeaders() has nothing to flush once the head is sent (the release flushes it).
+  flushHeaders: () => undefined,
+} as const;
+type Guarded = keyof typeof WHILE_HELD;
+const GUARDED = Object.keys(WHILE_HELD) as Guarded[];
+
+/** The output calls a hold takes over (see response-hold). */
+export interface HeldOutput {
+  writeHead: Method;
+  write: Method;
+  end: Method;
+}
+
+/**
+ * Takes over a response's output calls and readies it to read as held. The response gets a
+ * prototype, made once per prototype it had (Express gives each app's responses their own), on
+ * top of it: `output`'s methods, and the header methods and state of `exposeHold`, which act
+ * only while the hold says so. One prototype change is one step, where defining nine members on
+ * each response costs a hidden-class change apiece (on Express's responses, whose hidden
+ * classes vary from one to the next, a slow one each).
+ *
+ * A response that already has one of those members as its own property (another library
+ * patched it) has them defined on itself instead, so that the patch still runs. Returns Node's
+ * output methods, as the response had them.
+ */
+export function takeOver(res: HeldResponse, output: HeldOutput): HeldOutput {
+  const native: HeldOutput = {
+    writeHead: res.writeHead as Method,
+    write: res.write as Method,
+    end: res.end as Method,
+  };
+  if (OWN_MEMBERS.some((name) => Object.hasOwn(res, name))) {
+    res.writeHead = output.writeHead as ServerResponse['writeHead'];
+    res.write = output.write as ServerResponse['write'];
+    res.end = output.end as ServerResponse['end'];
+  } else {
+    Object.setPrototypeOf(res, heldPrototypeOf(Object.getPrototypeOf(res) as object, output));
+  }
+  return native;
+}
+
 /**
  * While held, the response reads as Node's would after the same calls: headers sent, ended
- * once `end()` was called, and headers refused.
+ * once `end()` was called, and headers refused. A response on a held prototype already does
+ * (its members ask the hold); one that is not gets the members on itself.
  */
 export function exposeHold(hold: HoldState, res: HeldResponse): void {
   if (hold.setHeader) return;
   hold.setHeader = res.setHeader as Method;
+  if (HELD_PROTOTYPES.has(Object.getPrototypeOf(res) as object)) return;
   Object.defineProperties(res, HELD_STATE);
-  // As far as the handler can tell the head is sent: Node refuses header changes then, and its
-  // flushHeaders() has nothing to flush (until the release, which flushes it).
-  guard(res, 'setHeader', () => {
-    throw headersSentError('set');
-  });
-  guard(res, 'appendHeader', () => {
-    throw headersSentError('append');
-  });
-  guard(res, 'removeHeader', () => {
-    throw headersSentError('remove');
-  });
-  guard(res, 'flushHeaders', () => undefined);
+  for (const name of GUARDED) guardOwn(res, name);
 }
 
-type Guarded = 'setHeader' | 'appendHeader' | 'removeHeader' | 'flushHeaders';
+const OWN_MEMBERS = ['writeHead', 'write', 'end', ...GUARDED, 'headersSent', 'writableEnded'];
 
-function guard(res: HeldResponse, name: Guarded, whileHeld: () => unknown): void {
-  const native = res[name] as Method;
+/** Each prototype a held response had, and the held prototype made on top of it. */
+const HELD_ON = new WeakMap<object, object>();
+/** The held prototypes. */
+const HELD_PROTOTYPES = new WeakSet<object>();
+
+function heldPrototypeOf(prototype: object, output: HeldOutput): object {
+  let held = HELD_ON.get(prototype);
+  if (held === undefined) {
+    const members: PropertyDescriptorMap = { ...HELD_STATE };
+    for (const [name, value] of Object.entries(output))
+      members[name] = { value, writable: true, configurable: true };
+    for (const name of GUARDED) {
+      members[name] = {
+        // The method is looked up on the prototype at each call, so a later patch of it holds.
+        value: function (this: HeldResponse, ...args: Args) {
+          if (this[HOLD]!.phase === HOLDING) return WHILE_HELD[name]();
+          return (Reflect.get(prototype, name, this) as Method).apply(this, args);
+        },
+        writable: true,
+        configurable: true,
+      };
+    }
+    held = Object.create(prototype, members) as object;
+    HELD_ON.set(prototype, held);
+    HELD_PROTOTYPES.add(held);
+  }
+  return held;
+}
+
+/** Wraps the response's `name` (Node's, or another library's patch) in the hold's guard. */
+function guardOwn(res: HeldResponse, name: Guarded): void {
+  const own = res[name] as Method;
   res[name] = function (this: HeldResponse, ...args: Args) {
-    return this[HOLD]!.phase === HOLDING ? whileHeld() : native.apply(this, args);
+    return this[HOLD]!.phase === HOLDING ? WHILE_HELD[name]() : own.apply(this, args);
   } as never;
 }
 

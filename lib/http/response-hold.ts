@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { exposeHold, HOLD, HOLDING, OPEN, RELEASED } from './held-state';
+import { exposeHold, HOLD, HOLDING, OPEN, RELEASED, takeOver, type HeldOutput } from './held-state';
 import {
   addSetCookie,
   applyHead,
@@ -80,15 +80,8 @@ class ResponseHold {
 /** Takes over `res`'s output calls, to be held once a session exists (see `holdFor`). */
 export function installHold(res: ServerResponse, logger: HoldLogger): void {
   const held = res as HeldResponse;
-  held[HOLD] = new ResponseHold(
-    logger,
-    res.writeHead as Method,
-    res.write as Method,
-    res.end as Method,
-  );
-  res.writeHead = heldWriteHead as ServerResponse['writeHead'];
-  res.write = heldWrite as ServerResponse['write'];
-  res.end = heldEnd as ServerResponse['end'];
+  const native = takeOver(held, HELD_OUTPUT);
+  held[HOLD] = new ResponseHold(logger, native.writeHead, native.write, native.end);
 }
 
 /**
@@ -247,6 +240,12 @@ function heldEnd(this: HeldResponse, ...args: Args): unknown {
   start(hold, this, true);
   return this;
 }
+
+const HELD_OUTPUT: HeldOutput = {
+  writeHead: heldWriteHead as Method,
+  write: heldWrite as Method,
+  end: heldEnd as Method,
+};
 
 /**
  * Whether the session has anything to commit before the head goes out. Asked synchronously at
