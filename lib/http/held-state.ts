@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import { headersSentError, nativeHeadersSent, nativeWritableEnded } from './node-response';
 
 // How a held response reads while the commit runs: as Node's own would after the same calls.
@@ -48,16 +48,19 @@ export interface HeldOutput {
 }
 
 /**
- * Takes over a response's output calls and readies it to read as held. The response gets a
- * prototype, made once per prototype it had (Express gives each app's responses their own), on
- * top of it: `output`'s methods, and the header methods and state of `exposeHold`, which act
- * only while the hold says so. One prototype change is one step, where defining nine members on
- * each response costs a hidden-class change apiece (on Express's responses, whose hidden
- * classes vary from one to the next, a slow one each).
- *
+ * Takes over a response's output calls and readies it to read as held, in one of two ways,
+ * chosen by what measured faster (`bench/`, A/B):
+ * - A response whose prototype was already changed (Express sets each app's own) gets another
+ *   one on top, made once per prototype: `output`'s methods, and the header methods and state
+ *   of `exposeHold`, which act only while the hold says so. Express's responses vary in hidden
+ *   class from one to the next, so defining nine members on each is nine slow steps; this is
+ *   one (Express writes: 4,240 -> 5,056 req/s).
+ * - Node's own response (Fastify's raw one) keeps its prototype: changing it per response costs
+ *   far more there than the members do (Fastify, no session: 57,128 -> 17,018 req/s), so the
+ *   members are defined on the response, the held state only once a commit holds it.
  * A response that already has one of those members as its own property (another library
- * patched it) has them defined on itself instead, so that the patch still runs. Returns Node's
- * output methods, as the response had them.
+ * patched it) also gets them on itself, so that the patch still runs. Returns Node's output
+ * methods, as the response had them.
  */
 export function takeOver(res: HeldResponse, output: HeldOutput): HeldOutput {
   const native: HeldOutput = {
@@ -65,12 +68,16 @@ export function takeOver(res: HeldResponse, output: HeldOutput): HeldOutput {
     write: res.write as Method,
     end: res.end as Method,
   };
-  if (OWN_MEMBERS.some((name) => Object.hasOwn(res, name))) {
+  const prototype = Object.getPrototypeOf(res) as object;
+  if (
+    prototype === ServerResponse.prototype ||
+    OWN_MEMBERS.some((name) => Object.hasOwn(res, name))
+  ) {
     res.writeHead = output.writeHead as ServerResponse['writeHead'];
     res.write = output.write as ServerResponse['write'];
     res.end = output.end as ServerResponse['end'];
   } else {
-    Object.setPrototypeOf(res, heldPrototypeOf(Object.getPrototypeOf(res) as object, output));
+    Object.setPrototypeOf(res, heldPrototypeOf(prototype, output));
   }
   return native;
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryStore } from '../../lib';
 import { resolveSessionOptions } from '../../lib/core/options';
@@ -9,8 +9,9 @@ type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
 type SessionRequest = IncomingMessage & { session: Record<string, unknown> };
 
 /**
- * The hold gives a response a prototype of its own, unless other code already patched the
- * response's methods on the response itself. Either way, and with code that patches it after
+ * The hold gives a response whose prototype an app changed (as Express does) a prototype of its
+ * own, and defines its members on Node's own response, or on one whose methods other code
+ * already patched on the response itself. Either way, and with code that patches it after
  * the hold (as compression does), every patch still runs once, the held response still refuses
  * headers after `end()` as Node does, and the session is stored with its cookie sent.
  */
@@ -18,7 +19,9 @@ describe('a response that other code patches, before or after the hold', () => {
   let server: Server;
   let store: MemoryStore;
   let url: string;
-  let mode = { before: false, after: false };
+  let mode = { prototype: false, before: false, after: false };
+  /** What Express does to every response: its app's own prototype, on top of Node's. */
+  const appResponse = Object.create(ServerResponse.prototype) as object;
   let seen: Record<string, unknown> = {};
 
   /** What on-headers does (express-session uses it): headers set just before the head goes out. */
@@ -68,6 +71,7 @@ describe('a response that other code patches, before or after the hold', () => {
     const engine = new SessionEngine(options, { error: () => undefined, warn: () => undefined });
     const handler = createSessionHandler(engine, false);
     server = createServer((req, res) => {
+      if (mode.prototype) Object.setPrototypeOf(res, appResponse);
       if (mode.before) patchBefore(res);
       handler(req, res, () => {
         if (mode.after) patchAfter(res);
@@ -82,12 +86,14 @@ describe('a response that other code patches, before or after the hold', () => {
     store.close();
   });
 
-  it.each([
-    { before: false, after: false },
-    { before: true, after: false },
-    { before: false, after: true },
-    { before: true, after: true },
-  ])('patched before: $before, after: $after', async (which) => {
+  it.each(
+    [false, true].flatMap((prototype) => [
+      { prototype, before: false, after: false },
+      { prototype, before: true, after: false },
+      { prototype, before: false, after: true },
+      { prototype, before: true, after: true },
+    ]),
+  )('app prototype: $prototype, patched before: $before, after: $after', async (which) => {
     mode = which;
     seen = {};
     const login = await fetch(`${url}/login`);
