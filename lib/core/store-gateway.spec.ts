@@ -1,6 +1,7 @@
 import type { SessionStore } from './session-store';
 import type { NodeCallback } from './callback';
-import { StoreGateway } from './store-gateway';
+import { SessionStoreError } from './errors';
+import { markSettledMethods, PROMISE_STORE, StoreGateway } from './store-gateway';
 import type { SessionChange, StoredSession } from './stored-session';
 
 function stored(data: Record<string, unknown> = {}, inMs = 3_600_000): StoredSession {
@@ -99,5 +100,52 @@ describe('StoreGateway', () => {
         }
       },
     );
+  });
+
+  describe('for a store whose methods answer before they return (markSettledMethods)', () => {
+    class SettledStore {
+      readonly [PROMISE_STORE] = true;
+      get(sid: string): Promise<StoredSession | null> {
+        if (sid === 'throws') throw new Error('sync failure');
+        if (sid === 'rejects') return Promise.reject(new Error('async failure'));
+        if (sid === 'rejects-falsy') return Promise.reject(0 as unknown as Error);
+        return Promise.resolve(sid === 'missing' ? null : stored({ a: 1 }));
+      }
+      set(): Promise<void> {
+        return Promise.resolve();
+      }
+      destroy(): Promise<void> {
+        return Promise.resolve();
+      }
+    }
+    markSettledMethods(SettledStore.prototype);
+    /** The gateway's pending deadlines, as its unit tests may read them. */
+    const waiting = (gateway: StoreGateway) =>
+      (gateway as unknown as { deadlines: { waiting: number } }).deadlines.waiting;
+
+    it('arms no deadline, and still answers and fails as every store call does', async () => {
+      const gateway = new StoreGateway(new SettledStore() as unknown as SessionStore, 1_000);
+      const found = gateway.get('id');
+      expect(waiting(gateway)).toBe(0);
+      await expect(found).resolves.toEqual(stored({ a: 1 }));
+      await expect(gateway.get('missing')).resolves.toBeNull();
+      for (const sid of ['throws', 'rejects', 'rejects-falsy']) {
+        const failed = gateway.get(sid);
+        await expect(failed).rejects.toBeInstanceOf(SessionStoreError);
+        await expect(failed).rejects.toMatchObject({ operation: 'get' });
+      }
+    });
+
+    it("a subclass's own override is bounded by the deadline again", async () => {
+      class HangingGet extends SettledStore {
+        override get(): Promise<StoredSession | null> {
+          return new Promise(() => undefined);
+        }
+      }
+      const gateway = new StoreGateway(new HangingGet() as unknown as SessionStore, 20);
+      const hanging = gateway.get('id');
+      expect(waiting(gateway)).toBe(1);
+      await expect(hanging).rejects.toThrow('did not answer within 20 ms');
+    });
   });
 });

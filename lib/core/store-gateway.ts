@@ -12,6 +12,13 @@ export const PROMISE_STORE = Symbol.for('tessera:promise-store');
  * that the gateway passes it a callback, and its answer is heard.
  */
 const PROMISE_METHOD = Symbol.for('tessera:promise-method');
+/**
+ * Marks one Promise-native method as answering before it returns: the Promise it returns is
+ * already settled (MemoryStore's, which does no I/O). Such a call cannot outlive a deadline, so
+ * the gateway arms none for it. Marked per method, as `PROMISE_METHOD` is, so that a subclass's
+ * override (which may do I/O) gets the deadline again.
+ */
+const SETTLED_METHOD = Symbol.for('tessera:settled-method');
 
 /** The store methods the gateway calls. */
 export const STORE_METHODS = [
@@ -36,7 +43,27 @@ export function markPromiseMethods(
   }
 }
 
+/**
+ * Marks `names` on `prototype` as Promise-native methods whose Promise is settled when they
+ * return (see `SETTLED_METHOD`): for a store that does no I/O at all.
+ */
+export function markSettledMethods(
+  prototype: object,
+  names: readonly string[] = STORE_METHODS,
+): void {
+  markPromiseMethods(prototype, names);
+  for (const name of names) {
+    const method = (prototype as Record<string, unknown>)[name];
+    if (typeof method === 'function')
+      Object.defineProperty(method, SETTLED_METHOD, { value: true });
+  }
+}
+
 type StoreMethod = (typeof STORE_METHODS)[number];
+type MarkedMethod = ((...a: unknown[]) => unknown) & {
+  [PROMISE_METHOD]?: boolean;
+  [SETTLED_METHOD]?: boolean;
+};
 
 /**
  * The core's only way to a store. Calls it in whichever style it speaks (a returned Promise or
@@ -60,7 +87,7 @@ export class StoreGateway {
   }
 
   get(sid: string): Promise<StoredSession | null> {
-    return this.call<StoredSession | null | undefined>('get', [sid]).then(orNull);
+    return this.call<StoredSession | null>('get', [sid], orNull);
   }
 
   set(sid: string, session: StoredSession): Promise<void> {
@@ -73,7 +100,7 @@ export class StoreGateway {
 
   patch(sid: string, change: SessionChange): Promise<boolean> {
     if (typeof this.store.patch === 'function')
-      return this.call<boolean | void>('patch', [sid, change]).then(applied);
+      return this.call<boolean>('patch', [sid, change], applied);
     return this.mergeAndSet(sid, change);
   }
 
@@ -94,7 +121,7 @@ export class StoreGateway {
    */
   touch(sid: string, session: StoredSession, base: StoredSession): Promise<boolean> {
     if (typeof this.store.touch === 'function' && typeof this.store.patch === 'function')
-      return this.call<boolean | void>('touch', [sid, session]).then(applied);
+      return this.call<boolean>('touch', [sid, session], applied);
     return this.patch(sid, cookieOnlyChange(session, base));
   }
 
@@ -108,7 +135,29 @@ export class StoreGateway {
     return this.call<number>('destroyByUser', [user, exceptId]);
   }
 
-  private call<T = void>(method: StoreMethod, args: unknown[]): Promise<T> {
+  /**
+   * Calls the store's `method`, bounded by the deadline, with every failure a
+   * `SessionStoreError`; `answer` turns what the store resolved into what the caller gets.
+   */
+  private call<T = void>(
+    method: StoreMethod,
+    args: unknown[],
+    answer?: (value: never) => T,
+  ): Promise<T> {
+    const fn = this.store[method] as MarkedMethod;
+    if (this.promiseStore && fn[SETTLED_METHOD] === true) {
+      // Already answered: no deadline to arm, one Promise step.
+      try {
+        return (fn.apply(this.store, args) as Promise<never>).then(answer, FAILED[method]);
+      } catch (err) {
+        return Promise.reject(storeError(method, err));
+      }
+    }
+    const called = this.callWithDeadline<T>(method, fn, args);
+    return answer ? called.then(answer as (value: T) => T) : called;
+  }
+
+  private callWithDeadline<T>(method: StoreMethod, fn: MarkedMethod, args: unknown[]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const deadline = this.deadlines.start(() =>
         reject(
@@ -122,14 +171,10 @@ export class StoreGateway {
       const settle = (err: unknown, value?: T) => {
         // Only the first answer counts, and none after the deadline.
         if (!this.deadlines.settle(deadline)) return;
-        if (err)
-          reject(err instanceof SessionStoreError ? err : new SessionStoreError(method, err));
+        if (err) reject(storeError(method, err));
         else resolve(value as T);
       };
       try {
-        const fn = this.store[method] as ((...a: unknown[]) => unknown) & {
-          [PROMISE_METHOD]?: boolean;
-        };
         // An unmarked method (a callback-style override, say) is given a callback, and its
         // returned Promise, if any, is heard too: whichever settles first counts.
         const returned =
@@ -148,6 +193,21 @@ export class StoreGateway {
     });
   }
 }
+
+/** A store's failure as the gateway reports it. */
+function storeError(method: StoreMethod, err: unknown): SessionStoreError {
+  return err instanceof SessionStoreError ? err : new SessionStoreError(method, err);
+}
+
+/** Each method's rejection handler for answered calls, made once rather than per call. */
+const FAILED = Object.fromEntries(
+  STORE_METHODS.map((method) => [
+    method,
+    (err: unknown): never => {
+      throw storeError(method, err ?? new Error('rejected'));
+    },
+  ]),
+) as Record<StoreMethod, (err: unknown) => never>;
 
 /** What `patch` and `touch` resolve: `undefined` is a store that does not say, and it applied. */
 function applied(answer: boolean | void): boolean {

@@ -56,7 +56,8 @@ export interface SessionChange {
   /**
    * The record exactly as `get()` returned it for this request (same object), or `null` when the
    * session is new. A store can remember, per returned object, what it needs for an optimistic
-   * check (a version, say) and find it again here.
+   * check (a version, say) and find it again here. The core never changes this object: it copies
+   * its keys onto the session, so only nested values can have changed, and those are in `set`.
    */
   readonly base: StoredSession | null;
 }

@@ -7,7 +7,7 @@ import {
   type StoredSession,
 } from '../core/stored-session';
 import { storeTtl } from '../core/store-support';
-import { markPromiseMethods } from '../core/store-gateway';
+import { markSettledMethods } from '../core/store-gateway';
 import { ConnectCompatibleStore } from './connect-store.base';
 import type { IndexedSession, SessionStore } from './session-store.interface';
 
@@ -61,6 +61,12 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
    * it, so it always holds exactly the entries' users, and a user with no entry left has no key.
    */
   private readonly idsByUser = new Map<string, Set<string>>();
+  /**
+   * Each record `get` handed out, and the entry it was read from. A patch whose `base` is such a
+   * record, of an entry not rewritten since, merges onto it instead of reading the entry again:
+   * the core never changes the record it is given (it copies the keys onto the session), and
+   * what a handler changed in a nested value is among the patch's own keys.
+   */
   private readonly max: number;
   private readonly ttl: number;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -83,7 +89,11 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   }
 
   get(sid: string, callback?: NodeCallback<StoredSession | null>): Promise<StoredSession | null> {
-    return withCallback(Promise.resolve(this.read(sid)), callback);
+    const entry = this.unexpired(sid);
+    if (!entry) return withCallback(Promise.resolve(null), callback);
+    const session = JSON.parse(entry.json) as StoredSession;
+    Object.defineProperty(session, READ_FROM, { value: entry });
+    return withCallback(Promise.resolve(session), callback);
   }
 
   set(sid: string, session: StoredSession, callback?: NodeCallback): Promise<void> {
@@ -97,7 +107,7 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   patch(sid: string, change: SessionChange, callback?: NodeCallback<boolean>): Promise<boolean> {
     // Read, merge and write in one synchronous step: no other request can interleave.
     return withCallback(
-      attempt(() => this.update(sid, (current) => applyChange(current, change))),
+      attempt(() => this.update(sid, (current) => applyChange(current, change), change.base)),
       callback,
     );
   }
@@ -199,11 +209,23 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
     return entry ? (JSON.parse(entry.json) as StoredSession) : null;
   }
 
-  /** Rewrites the live record of `sid` with `next(record)`; a gone session stays gone. */
-  private update(sid: string, next: (current: StoredSession) => StoredSession): boolean {
-    const current = this.read(sid);
-    if (current) this.write(sid, next(current));
-    return current !== null;
+  /**
+   * Rewrites the live record of `sid` with `next(record)`; a gone session stays gone. `base`, a
+   * record `get` handed out, stands for the entry when the entry has not been rewritten since.
+   */
+  private update(
+    sid: string,
+    next: (current: StoredSession) => StoredSession,
+    base?: StoredSession | null,
+  ): boolean {
+    const entry = this.unexpired(sid);
+    if (!entry) return false;
+    const current =
+      base && (base as { [READ_FROM]?: MemoryEntry })[READ_FROM] === entry
+        ? base
+        : (JSON.parse(entry.json) as StoredSession);
+    this.write(sid, next(current));
+    return true;
   }
 
   private write(sid: string, session: StoredSession): void {
@@ -249,8 +271,11 @@ export class MemoryStore extends ConnectCompatibleStore implements SessionStore 
   }
 }
 
-// Its methods return Promises; an override in a subclass is called as it asks (see the gateway).
-markPromiseMethods(MemoryStore.prototype);
+// Its methods return Promises that are settled when they return (no I/O): the gateway arms no
+// deadline for them. An override in a subclass is called as it asks (see the gateway).
+markSettledMethods(MemoryStore.prototype);
+
+const READ_FROM = Symbol('tessera:read-from');
 
 /** Runs `fn` and turns a synchronous throw (a value JSON cannot hold) into a rejection. */
 function attempt<T>(fn: () => T): Promise<T> {

@@ -115,6 +115,33 @@ describe('MemoryStore', () => {
     });
   });
 
+  describe('a patch whose base is the record it handed out, unchanged since', () => {
+    it('stores what the handler changed in a nested value, and keeps the keys it did not send', async () => {
+      const store = new MemoryStore({ sweepInterval: 0 });
+      await store.set('id', storedSession({ cart: { items: ['a'] }, legacy: 'kept' }));
+      const read = (await store.get('id')) as StoredSession;
+      // The handler holds the same nested objects as the record (the core copies keys only).
+      const cart = read.cart as { items: string[] };
+      cart.items.push('b');
+      await store.patch('id', change(storedSession({ cart }), { cart }, [], read));
+      cart.items.push('not stored: after the patch');
+      const { cookie: _cookie, ...data } = (await store.get('id')) as StoredSession;
+      expect(data).toEqual({ cart: { items: ['a', 'b'] }, legacy: 'kept' });
+      store.close();
+    });
+
+    it('is merged onto the live record once another write replaced the one it was read from', async () => {
+      const store = new MemoryStore({ sweepInterval: 0 });
+      await store.set('id', storedSession({ a: 0, b: 0 }));
+      const read = (await store.get('id')) as StoredSession;
+      await store.set('id', storedSession({ a: 0, b: 0, c: 'written meanwhile' }));
+      await store.patch('id', change(storedSession({ a: 1, b: 0 }), { a: 1 }, [], read));
+      const { cookie: _cookie, ...data } = (await store.get('id')) as StoredSession;
+      expect(data).toEqual({ a: 1, b: 0, c: 'written meanwhile' });
+      store.close();
+    });
+  });
+
   it('rejects options it cannot honour, naming them', () => {
     expect(() => new MemoryStore({ max: 0 })).toThrow(
       'MemoryStore option "max" must be a positive integer, got 0',
