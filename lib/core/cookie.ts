@@ -8,6 +8,7 @@ import {
   show,
   type Failure,
 } from './cookie-rules';
+import { isoString, utcString } from './date-text';
 import type { StoredCookie } from './stored-session';
 
 /**
@@ -188,7 +189,7 @@ export class SessionCookie {
       originalMaxAge: this.originalMaxAge,
       partitioned: this.partitioned,
       priority: this.priority,
-      expires: this.expiry ? this.expiry.toISOString() : null,
+      expires: this.expiry ? isoString(this.expiry) : null,
       secure: this.secure,
       httpOnly: this.httpOnly,
       domain: this.domain,
@@ -292,7 +293,7 @@ export function serializeCookie(
     REQUEST_FAILURE.expires(`must be a valid Date, got ${show(expires)}`);
   let header = `${name}=${encodeURIComponent(value)}`;
   if (path) header += `; Path=${path}`;
-  if (expires) header += `; Expires=${expires.toUTCString()}`;
+  if (expires) header += `; Expires=${utcString(expires)}`;
   if (domain) header += `; Domain=${domain}`;
   if (attributes.httpOnly) header += '; HttpOnly';
   if (attributes.secure) header += '; Secure';

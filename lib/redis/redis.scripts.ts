@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isoString } from '../core/date-text';
 import type { SessionChange } from '../core/stored-session';
 
 // The Lua scripts RedisStore runs, each sent as EVALSHA and, when Redis has forgotten it (a
@@ -245,5 +246,5 @@ export function patchArgs(px: number, now: number, change: SessionChange): strin
     if (json === undefined) unset.push(JSON.stringify(key));
     else set.push(JSON.stringify(key), json);
   }
-  return [String(px), new Date(now).toISOString(), String(set.length / 2), ...set, ...unset];
+  return [String(px), isoString(new Date(now)), String(set.length / 2), ...set, ...unset];
 }
