@@ -8,7 +8,7 @@ import {
   show,
   type Failure,
 } from './cookie-rules';
-import { isoString, utcString } from './date-text';
+import { isoString, isoTime, utcString } from './date-text';
 import type { StoredCookie } from './stored-session';
 
 /**
@@ -105,7 +105,9 @@ export class SessionCookie {
     this.partitioned = either(fields.partitioned, defaults.partitioned);
     this.originalMaxAge = fields.originalMaxAge ?? null;
     const expires = fields.expires;
-    this.expiry = expires ? new Date(expires) : null;
+    this.expiry = expires
+      ? new Date(typeof expires === 'string' ? isoTime(expires) : expires)
+      : null;
   }
 
   get path(): string {

@@ -1,4 +1,4 @@
-import { isoString, utcString } from './date-text';
+import { isoString, isoTime, utcString } from './date-text';
 
 /** A seeded pseudo-random sequence (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -37,5 +37,25 @@ describe('date texts', () => {
     expect(utcString(new Date(Number.NaN))).toBe('Invalid Date');
     expect(isoString(valid)).toBe(valid.toISOString());
     expect(utcString(valid)).toBe(valid.toUTCString());
+  });
+
+  it('read an ISO text as Date.parse does, whatever the text', () => {
+    const next = random(7);
+    const now = Date.now();
+    const texts: string[] = ['', 'Z', '2026-12-02T07:51:11.000Z', '2026-13-02T07:51:11.123Z'];
+    const mutate = (text: string) => {
+      const at = Math.floor(next() * text.length);
+      const chars = '0123456789-:.TZ x+';
+      return text.slice(0, at) + chars[Math.floor(next() * chars.length)] + text.slice(at + 1);
+    };
+    for (let i = 0; i < 20_000; i++) {
+      const roll = next();
+      const text = new Date(
+        roll < 0.8 ? now + Math.floor(next() * 5_000) : Math.floor((next() - 0.5) * 1.7e16),
+      ).toISOString();
+      // Valid texts (mostly in the same few seconds), and texts with one character changed.
+      texts.push(next() < 0.7 ? text : mutate(text));
+    }
+    for (const text of texts) expect([text, isoTime(text)]).toEqual([text, Date.parse(text)]);
   });
 });

@@ -1,3 +1,5 @@
+import { isoTime } from './date-text';
+
 /**
  * The shape a session takes in a store: the data's keys plus a `cookie` key, the layout
  * express-session and its stores (connect-redis, connect-pg-simple, …) use, so records move
@@ -92,7 +94,7 @@ export function applyChange(current: StoredSession, change: SessionChange): Stor
 export function expiresAt(session: StoredSession, fallbackTtlMs: number, now = Date.now()): number {
   const expires = session.cookie?.expires;
   if (expires) {
-    const time = typeof expires === 'string' ? Date.parse(expires) : expires.getTime();
+    const time = typeof expires === 'string' ? isoTime(expires) : expires.getTime();
     if (!Number.isNaN(time)) return time;
   }
   return now + fallbackTtlMs;
@@ -102,7 +104,7 @@ export function expiresAt(session: StoredSession, fallbackTtlMs: number, now = D
 export function isExpired(session: StoredSession, now = Date.now()): boolean {
   const expires = session.cookie?.expires;
   if (!expires) return false;
-  const time = typeof expires === 'string' ? Date.parse(expires) : expires.getTime();
+  const time = typeof expires === 'string' ? isoTime(expires) : expires.getTime();
   return !Number.isNaN(time) && time <= now;
 }
 
@@ -123,8 +125,11 @@ export function userOf(session: StoredSession | null | undefined): string | unde
 export function lastActiveAt(session: StoredSession): number | undefined {
   const cookie = session.cookie;
   if (typeof cookie?.touchedAt === 'number') return cookie.touchedAt;
-  if (cookie?.expires && typeof cookie.originalMaxAge === 'number') {
-    const time = new Date(cookie.expires).getTime() - cookie.originalMaxAge;
+  const expires = cookie?.expires;
+  if (expires && typeof cookie.originalMaxAge === 'number') {
+    const time =
+      (typeof expires === 'string' ? isoTime(expires) : new Date(expires).getTime()) -
+      cookie.originalMaxAge;
     if (!Number.isNaN(time)) return time;
   }
   return undefined;
