@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { SessionUnavailableError } from '../core/errors';
 import type { ResolvedCookieOptions, ResolvedSessionOptions } from '../core/options';
@@ -39,8 +39,11 @@ export function attachSession(
   res?: ServerResponse,
 ): void {
   (req as SessionRequest)[REQUEST_SESSION] = request;
-  defineValue(req, 'session', request.session);
-  Object.defineProperty(req, 'sessionID', SESSION_ID);
+  // A plain assignment makes the same own property as a definition, at a fraction of its cost
+  // on Express's requests; only the lazy accessor (a request attached lazily first) is in the way.
+  if (Object.hasOwn(req, 'session')) defineValue(req, 'session', request.session);
+  else (req as { session?: unknown }).session = request.session;
+  defineSessionId(req);
   if (res) holdFor(res, request);
 }
 
@@ -57,7 +60,7 @@ export function attachLazily(
 ): void {
   (req as SessionRequest)[PENDING] = { engine, res, failure };
   Object.defineProperty(req, 'session', LAZY_SESSION);
-  Object.defineProperty(req, 'sessionID', SESSION_ID);
+  defineSessionId(req);
   // saveUninitialized saves every new session, read or not: there is nothing to be lazy about.
   if (engine.options.saveUninitialized && failure === undefined) materialize(req as SessionRequest);
 }
@@ -96,6 +99,8 @@ const LAZY_SESSION: PropertyDescriptor = {
 
 const SESSION_ID: PropertyDescriptor = {
   get(this: SessionRequest) {
+    // On a shared prototype, a request the middleware never saw (an ignored path) has none.
+    if (!isAttached(this)) return undefined;
     return (this[REQUEST_SESSION] ?? materialize(this)).session.id;
   },
   set(this: SessionRequest, value: unknown) {
@@ -104,6 +109,44 @@ const SESSION_ID: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
 };
+
+/**
+ * `req.sessionID`, an accessor that reads the request's own sessions. Where the framework gave
+ * the request a prototype of its own (Express's), it is defined once, on the framework's root
+ * prototype (the one just above Node's), for every request: Express's requests vary in hidden
+ * class from one to the next, so a definition on each is a slow step, and the root is on the
+ * chain of every app and sub-app, which a request moves between. Node's own request (Fastify's
+ * raw one), or a chain where another library has a `sessionID` of its own, gets the accessor on
+ * the request itself: Node's prototype is shared by every server in the process.
+ */
+function defineSessionId(req: IncomingMessage): void {
+  const prototype = Object.getPrototypeOf(req) as object | null;
+  let shared = prototype === null ? false : SHARES_SESSION_ID.get(prototype);
+  if (shared === undefined) {
+    shared = shareSessionId(prototype!);
+    SHARES_SESSION_ID.set(prototype!, shared);
+  }
+  if (!shared) Object.defineProperty(req, 'sessionID', SESSION_ID);
+}
+
+/** Each request prototype seen, and whether its chain carries the shared `sessionID` accessor. */
+const SHARES_SESSION_ID = new WeakMap<object, boolean>();
+
+/** Puts the accessor on the root of a framework's chain above `prototype`, if it can. */
+function shareSessionId(prototype: object): boolean {
+  let root: object | undefined;
+  for (let at: object | null = prototype; at !== IncomingMessage.prototype;) {
+    // A chain that never reaches Node's request is not one this can vouch for.
+    if (at === null) return false;
+    const own = Object.getOwnPropertyDescriptor(at, 'sessionID');
+    if (own && own.get !== SESSION_ID.get) return false;
+    root = at;
+    at = Object.getPrototypeOf(at) as object | null;
+  }
+  if (root === undefined) return false;
+  if (!Object.hasOwn(root, 'sessionID')) Object.defineProperty(root, 'sessionID', SESSION_ID);
+  return true;
+}
 
 /** Replaces an accessor with a plain property, as an assignment to an ordinary field behaves. */
 function defineValue(req: IncomingMessage, name: 'session' | 'sessionID', value: unknown): void {

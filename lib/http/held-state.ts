@@ -16,6 +16,8 @@ export interface HoldState {
   readonly ended: boolean;
   /** The framework's own send is under way, committing before it writes the head. */
   readonly sending: boolean;
+  /** The response reads its held state from its framework's shared prototype (see `takeOver`). */
+  readonly shared: boolean;
   setHeader: Method | undefined;
 }
 
@@ -47,83 +49,130 @@ export interface HeldOutput {
   end: Method;
 }
 
+/** What `takeOver` did: the response's own output calls, and whether its prototype holds it. */
+export interface TakenOver {
+  readonly native: HeldOutput;
+  readonly shared: boolean;
+}
+
 /**
- * Takes over a response's output calls and readies it to read as held, in one of two ways,
- * chosen by what measured faster (`bench/`, A/B):
- * - A response whose prototype was already changed (Express sets each app's own) gets another
- *   one on top, made once per prototype: `output`'s methods, and the header methods and state
- *   of `exposeHold`, which act only while the hold says so. Express's responses vary in hidden
- *   class from one to the next, so defining nine members on each is nine slow steps; this is
- *   one (Express writes: 4,240 -> 5,056 req/s).
- * - Node's own response (Fastify's raw one) keeps its prototype: changing it per response costs
- *   far more there than the members do (Fastify, no session: 57,128 -> 17,018 req/s), so the
- *   members are defined on the response, the held state only once a commit holds it.
- * A response that already has one of those members as its own property (another library
- * patched it) also gets them on itself, so that the patch still runs. Returns Node's output
- * methods, as the response had them.
+ * Takes over a response's output calls and readies it to read as held, in one of two ways:
+ * - A response whose framework gave it a prototype of its own (Express does, per app and
+ *   sub-app) is held by its framework's root prototype, the one just above Node's: `output`'s
+ *   methods, and the header methods and state of `exposeHold`, put there once, acting only for
+ *   a response that has a hold. Nothing is defined on the response, whose hidden class varies
+ *   from one to the next under Express, so that each definition is a slow step; and a response
+ *   that moves between an app and its sub-apps (Express changes its prototype as it does) stays
+ *   held, the root being on all their chains.
+ * - Node's own response (Fastify's raw one) keeps its prototype, which every server in the
+ *   process shares: the members are defined on the response, the held state only once a commit
+ *   holds it. So is a response that already has one of those members as its own property, or
+ *   whose chain has one below the root (another library patched it): its patch still runs.
  */
-export function takeOver(res: HeldResponse, output: HeldOutput): HeldOutput {
+export function takeOver(res: HeldResponse, output: HeldOutput): TakenOver {
+  const prototype = Object.getPrototypeOf(res) as object | null;
+  if (!OWN_MEMBERS.some((name) => Object.hasOwn(res, name))) {
+    const root = prototype === null ? undefined : sharedRootOf(prototype, output);
+    if (root) return root;
+  }
   const native: HeldOutput = {
     writeHead: res.writeHead as Method,
     write: res.write as Method,
     end: res.end as Method,
   };
-  const prototype = Object.getPrototypeOf(res) as object;
-  if (
-    prototype === ServerResponse.prototype ||
-    OWN_MEMBERS.some((name) => Object.hasOwn(res, name))
-  ) {
-    res.writeHead = output.writeHead as ServerResponse['writeHead'];
-    res.write = output.write as ServerResponse['write'];
-    res.end = output.end as ServerResponse['end'];
-  } else {
-    Object.setPrototypeOf(res, heldPrototypeOf(prototype, output));
-  }
-  return native;
+  res.writeHead = output.writeHead as ServerResponse['writeHead'];
+  res.write = output.write as ServerResponse['write'];
+  res.end = output.end as ServerResponse['end'];
+  return { native, shared: false };
 }
 
 /**
  * While held, the response reads as Node's would after the same calls: headers sent, ended
- * once `end()` was called, and headers refused. A response on a held prototype already does
- * (its members ask the hold); one that is not gets the members on itself.
+ * once `end()` was called, and headers refused. A response its prototype holds already does
+ * (the shared members ask the hold); one that is not gets the members on itself.
  */
 export function exposeHold(hold: HoldState, res: HeldResponse): void {
   if (hold.setHeader) return;
   hold.setHeader = res.setHeader as Method;
-  if (HELD_PROTOTYPES.has(Object.getPrototypeOf(res) as object)) return;
+  if (hold.shared) return;
   Object.defineProperties(res, HELD_STATE);
   for (const name of GUARDED) guardOwn(res, name);
 }
 
 const OWN_MEMBERS = ['writeHead', 'write', 'end', ...GUARDED, 'headersSent', 'writableEnded'];
 
-/** Each prototype a held response had, and the held prototype made on top of it. */
-const HELD_ON = new WeakMap<object, object>();
-/** The held prototypes. */
-const HELD_PROTOTYPES = new WeakSet<object>();
+/** Each response prototype seen, and the hold its root gives (`undefined`: none can). */
+const ROOT_OF = new WeakMap<object, TakenOver | undefined>();
+/** The roots that hold responses, and what each gives. */
+const HELD_ROOTS = new WeakMap<object, TakenOver>();
 
-function heldPrototypeOf(prototype: object, output: HeldOutput): object {
-  let held = HELD_ON.get(prototype);
-  if (held === undefined) {
-    const members: PropertyDescriptorMap = { ...HELD_STATE };
-    for (const [name, value] of Object.entries(output))
-      members[name] = { value, writable: true, configurable: true };
-    for (const name of GUARDED) {
-      members[name] = {
-        // The method is looked up on the prototype at each call, so a later patch of it holds.
-        value: function (this: HeldResponse, ...args: Args) {
-          if (this[HOLD]!.phase === HOLDING) return WHILE_HELD[name]();
-          return (Reflect.get(prototype, name, this) as Method).apply(this, args);
-        },
-        writable: true,
-        configurable: true,
-      };
-    }
-    held = Object.create(prototype, members) as object;
-    HELD_ON.set(prototype, held);
-    HELD_PROTOTYPES.add(held);
+/** The shared hold for responses on `prototype`'s chain, put on its root the first time. */
+function sharedRootOf(prototype: object, output: HeldOutput): TakenOver | undefined {
+  if (ROOT_OF.has(prototype)) return ROOT_OF.get(prototype);
+  const root = frameworkRoot(prototype);
+  let taken = root && HELD_ROOTS.get(root);
+  if (root && !taken) {
+    taken = holdOnRoot(root, output);
+    HELD_ROOTS.set(root, taken);
   }
-  return held;
+  ROOT_OF.set(prototype, taken);
+  return taken;
+}
+
+/**
+ * The prototype just above Node's `ServerResponse.prototype` on `prototype`'s chain, when no
+ * prototype below it has an output member of its own (it would come before the root's).
+ */
+function frameworkRoot(prototype: object): object | undefined {
+  let root: object | undefined;
+  for (let at: object | null = prototype; at !== ServerResponse.prototype;) {
+    if (at === null) return undefined;
+    if (root !== undefined && OWN_MEMBERS.some((name) => Object.hasOwn(root!, name))) {
+      // `root` is below `at`: its own member would shadow whatever `at` is given.
+      return undefined;
+    }
+    root = at;
+    at = Object.getPrototypeOf(at) as object | null;
+  }
+  return root;
+}
+
+/**
+ * Puts the held members on `root`, over what it had (its own, or Node's through it), for every
+ * response on its chain: each acts as held only for a response that has a hold.
+ */
+function holdOnRoot(root: object, output: HeldOutput): TakenOver {
+  const before = (name: string) => Reflect.get(root, name) as Method;
+  const native: HeldOutput = {
+    writeHead: before('writeHead'),
+    write: before('write'),
+    end: before('end'),
+  };
+  const members: PropertyDescriptorMap = {};
+  for (const name of ['writeHead', 'write', 'end'] as const) {
+    const held = output[name];
+    const original = native[name];
+    members[name] = {
+      value: function (this: HeldResponse, ...args: Args) {
+        return (sharedHold(this) ? held : original).apply(this, args);
+      },
+      writable: true,
+      configurable: true,
+    };
+  }
+  for (const name of GUARDED) {
+    const original = before(name);
+    members[name] = {
+      value: function (this: HeldResponse, ...args: Args) {
+        if (sharedHold(this)?.phase === HOLDING) return WHILE_HELD[name]();
+        return original.apply(this, args);
+      },
+      writable: true,
+      configurable: true,
+    };
+  }
+  Object.defineProperties(root, { ...members, ...SHARED_STATE });
+  return { native, shared: true };
 }
 
 /** Wraps the response's `name` (Node's, or another library's patch) in the hold's guard. */
@@ -133,6 +182,32 @@ function guardOwn(res: HeldResponse, name: Guarded): void {
     return this[HOLD]!.phase === HOLDING ? WHILE_HELD[name]() : own.apply(this, args);
   } as never;
 }
+
+/**
+ * The hold of a response that its root holds. A response with no hold, or held through members
+ * of its own (which may call the root's as what they wrap), gets what the root had before.
+ */
+function sharedHold(res: HeldResponse): HoldState | undefined {
+  const hold = res[HOLD];
+  return hold?.shared ? hold : undefined;
+}
+
+/** The held state on a root: as `HELD_STATE`, and Node's own for a response it does not hold. */
+const SHARED_STATE: PropertyDescriptorMap = {
+  headersSent: {
+    get(this: HeldResponse) {
+      return sharedHold(this)?.phase === HOLDING || nativeHeadersSent(this);
+    },
+    configurable: true,
+  },
+  writableEnded: {
+    get(this: HeldResponse) {
+      const hold = sharedHold(this);
+      return (hold !== undefined && (hold.ended || hold.sending)) || nativeWritableEnded(this);
+    },
+    configurable: true,
+  },
+};
 
 const HELD_STATE: PropertyDescriptorMap = {
   headersSent: {

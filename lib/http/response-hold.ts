@@ -74,14 +74,16 @@ class ResponseHold {
     readonly writeHead: Method,
     readonly write: Method,
     readonly end: Method,
+    /** The response's prototype carries the held members (see `takeOver`). */
+    readonly shared: boolean,
   ) {}
 }
 
 /** Takes over `res`'s output calls, to be held once a session exists (see `holdFor`). */
 export function installHold(res: ServerResponse, logger: HoldLogger): void {
   const held = res as HeldResponse;
-  const native = takeOver(held, HELD_OUTPUT);
-  held[HOLD] = new ResponseHold(logger, native.writeHead, native.write, native.end);
+  const { native, shared } = takeOver(held, HELD_OUTPUT);
+  held[HOLD] = new ResponseHold(logger, native.writeHead, native.write, native.end, shared);
 }
 
 /**
