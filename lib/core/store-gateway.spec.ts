@@ -127,7 +127,7 @@ describe('StoreGateway', () => {
       const gateway = new StoreGateway(new SettledStore() as unknown as SessionStore, 1_000);
       const found = gateway.get('id');
       expect(waiting(gateway)).toBe(0);
-      await expect(found).resolves.toEqual(stored({ a: 1 }));
+      await expect(found).resolves.toMatchObject({ a: 1, cookie: { originalMaxAge: 3_600_000 } });
       await expect(gateway.get('missing')).resolves.toBeNull();
       for (const sid of ['throws', 'rejects', 'rejects-falsy']) {
         const failed = gateway.get(sid);
