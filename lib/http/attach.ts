@@ -39,12 +39,15 @@ export function attachSession(
   res?: ServerResponse,
 ): void {
   (req as SessionRequest)[REQUEST_SESSION] = request;
-  // A plain assignment makes the same own property as a definition, at a fraction of its cost
-  // on Express's requests; only the lazy accessor (a request attached lazily first) is in the way.
-  if (Object.hasOwn(req, 'session')) defineValue(req, 'session', request.session);
-  else (req as { session?: unknown }).session = request.session;
-  defineSessionId(req);
-  if (res) holdFor(res, request);
+  // Where the framework's root prototype carries the accessors, they read it from here.
+  if (!sharesAccessors(req, request.engine)) {
+    // A plain assignment makes the same own property as a definition, at a fraction of its
+    // cost; only the lazy accessor (a request attached lazily first) is in the way.
+    if (Object.hasOwn(req, 'session')) defineValue(req, 'session', request.session);
+    else (req as { session?: unknown }).session = request.session;
+    Object.defineProperty(req, 'sessionID', SESSION_ID);
+  }
+  if (res) holdFor(res, request, request.engine.logger);
 }
 
 /**
@@ -59,8 +62,10 @@ export function attachLazily(
   failure?: unknown,
 ): void {
   (req as SessionRequest)[PENDING] = { engine, res, failure };
-  Object.defineProperty(req, 'session', LAZY_SESSION);
-  defineSessionId(req);
+  if (!sharesAccessors(req, engine)) {
+    Object.defineProperty(req, 'session', LAZY_SESSION);
+    Object.defineProperty(req, 'sessionID', SESSION_ID);
+  }
   // saveUninitialized saves every new session, read or not: there is nothing to be lazy about.
   if (engine.options.saveUninitialized && failure === undefined) materialize(req as SessionRequest);
 }
@@ -97,6 +102,25 @@ const LAZY_SESSION: PropertyDescriptor = {
   enumerable: true,
 };
 
+/**
+ * `req.session` on a framework's root prototype (see `sharesAccessors`): the request's session,
+ * made on first read for a lazy one; none for a request the middleware never saw (an ignored
+ * path). An assignment gives the request its own property, as on any object.
+ */
+const SHARED_SESSION: PropertyDescriptor = {
+  get(this: SessionRequest) {
+    const request = this[REQUEST_SESSION];
+    if (request) return request.session;
+    return this[PENDING] === undefined ? undefined : materialize(this).session;
+  },
+  set(this: SessionRequest, value: unknown) {
+    if (this[REQUEST_SESSION] === undefined && this[PENDING] !== undefined) materialize(this);
+    defineValue(this, 'session', value);
+  },
+  configurable: true,
+  enumerable: true,
+};
+
 const SESSION_ID: PropertyDescriptor = {
   get(this: SessionRequest) {
     // On a shared prototype, a request the middleware never saw (an ignored path) has none.
@@ -111,40 +135,50 @@ const SESSION_ID: PropertyDescriptor = {
 };
 
 /**
- * `req.sessionID`, an accessor that reads the request's own sessions. Where the framework gave
- * the request a prototype of its own (Express's), it is defined once, on the framework's root
- * prototype (the one just above Node's), for every request: Express's requests vary in hidden
- * class from one to the next, so a definition on each is a slow step, and the root is on the
- * chain of every app and sub-app, which a request moves between. Node's own request (Fastify's
- * raw one), or a chain where another library has a `sessionID` of its own, gets the accessor on
- * the request itself: Node's prototype is shared by every server in the process.
+ * Whether `req.session` and `req.sessionID` are accessors on the root of the request's chain
+ * (the prototype just above Node's `IncomingMessage.prototype`), which read the request's own
+ * sessions: then nothing is defined on the request itself. Express gives each request a
+ * prototype of its own, per app and sub-app, and its requests vary in hidden class from one to
+ * the next, so that each property defined on one is a slow step; the root is on the chain of
+ * every app and sub-app a request moves between. Node's own request (Fastify's raw one), whose
+ * prototype every server in the process shares, or a chain where another library has a
+ * `session` or `sessionID` of its own, gets the accessors on the request itself; so does a
+ * request of the express-session drop-in, whose `unset` option acts on `delete req.session`.
  */
-function defineSessionId(req: IncomingMessage): void {
+function sharesAccessors(req: IncomingMessage, engine: SessionEngine): boolean {
+  // `delete req.session` is how an express-session app unsets it: that takes an own property.
+  if (engine.connect.unset !== undefined) return false;
   const prototype = Object.getPrototypeOf(req) as object | null;
-  let shared = prototype === null ? false : SHARES_SESSION_ID.get(prototype);
+  if (prototype === null) return false;
+  let shared = SHARES_ACCESSORS.get(prototype);
   if (shared === undefined) {
-    shared = shareSessionId(prototype!);
-    SHARES_SESSION_ID.set(prototype!, shared);
+    shared = shareAccessors(prototype);
+    SHARES_ACCESSORS.set(prototype, shared);
   }
-  if (!shared) Object.defineProperty(req, 'sessionID', SESSION_ID);
+  return shared;
 }
 
-/** Each request prototype seen, and whether its chain carries the shared `sessionID` accessor. */
-const SHARES_SESSION_ID = new WeakMap<object, boolean>();
+/** Each request prototype seen, and whether its chain carries the shared accessors. */
+const SHARES_ACCESSORS = new WeakMap<object, boolean>();
 
-/** Puts the accessor on the root of a framework's chain above `prototype`, if it can. */
-function shareSessionId(prototype: object): boolean {
+const SHARED_ACCESSORS = { session: SHARED_SESSION, sessionID: SESSION_ID } as const;
+const ACCESSOR_NAMES = Object.keys(SHARED_ACCESSORS) as (keyof typeof SHARED_ACCESSORS)[];
+
+/** Puts the accessors on the root of a framework's chain above `prototype`, if it can. */
+function shareAccessors(prototype: object): boolean {
   let root: object | undefined;
   for (let at: object | null = prototype; at !== IncomingMessage.prototype;) {
     // A chain that never reaches Node's request is not one this can vouch for.
     if (at === null) return false;
-    const own = Object.getOwnPropertyDescriptor(at, 'sessionID');
-    if (own && own.get !== SESSION_ID.get) return false;
+    for (const name of ACCESSOR_NAMES) {
+      const own = Object.getOwnPropertyDescriptor(at, name);
+      if (own && own.get !== SHARED_ACCESSORS[name].get) return false;
+    }
     root = at;
     at = Object.getPrototypeOf(at) as object | null;
   }
   if (root === undefined) return false;
-  if (!Object.hasOwn(root, 'sessionID')) Object.defineProperty(root, 'sessionID', SESSION_ID);
+  if (!Object.hasOwn(root, 'session')) Object.defineProperties(root, SHARED_ACCESSORS);
   return true;
 }
 

@@ -70,9 +70,8 @@ export interface TakenOver {
  *   whose chain has one below the root (another library patched it): its patch still runs.
  */
 export function takeOver(res: HeldResponse, output: HeldOutput): TakenOver {
-  const prototype = Object.getPrototypeOf(res) as object | null;
   if (!OWN_MEMBERS.some((name) => Object.hasOwn(res, name))) {
-    const root = prototype === null ? undefined : sharedRootOf(prototype, output);
+    const root = rootHold(res, output);
     if (root) return root;
   }
   const native: HeldOutput = {
@@ -100,6 +99,16 @@ export function exposeHold(hold: HoldState, res: HeldResponse): void {
 }
 
 const OWN_MEMBERS = ['writeHead', 'write', 'end', ...GUARDED, 'headersSent', 'writableEnded'];
+
+/**
+ * What the root of `res`'s chain gives (see `takeOver`), whatever `res` has of its own: for a
+ * response that had nothing of its own when it was taken over, anything it got since wraps the
+ * root's members, which act for its hold.
+ */
+export function rootHold(res: HeldResponse, output: HeldOutput): TakenOver | undefined {
+  const prototype = Object.getPrototypeOf(res) as object | null;
+  return prototype === null ? undefined : sharedRootOf(prototype, output);
+}
 
 /** Each response prototype seen, and the hold its root gives (`undefined`: none can). */
 const ROOT_OF = new WeakMap<object, TakenOver | undefined>();

@@ -1,5 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import { exposeHold, HOLD, HOLDING, OPEN, RELEASED, takeOver, type HeldOutput } from './held-state';
+import {
+  exposeHold,
+  HOLD,
+  HOLDING,
+  OPEN,
+  RELEASED,
+  rootHold,
+  takeOver,
+  type HeldOutput,
+} from './held-state';
 import {
   addSetCookie,
   applyHead,
@@ -44,7 +53,8 @@ type Queued = [typeof HEAD | typeof WRITE | typeof END, Args];
  * The response's `writeHead`, `write` and `end` are replaced when the request comes in (not when
  * the session is first read: by then `res.end` may already have been looked up), with functions
  * shared by every response, so a request that never touches its session only pays three
- * property writes. While a commit runs, the calls keep Node's contract: they validate their
+ * property writes, or nothing where its framework's root prototype holds it (see `takeOver`).
+ * While a commit runs, the calls keep Node's contract: they validate their
  * arguments and throw where Node throws, `headersSent` and `writableEnded` read as Node's would,
  * `write()` returns `false` past the high-water mark and `'drain'` follows the replay, and a
  * caller's headers object is copied, never changed.
@@ -79,11 +89,17 @@ class ResponseHold {
   ) {}
 }
 
-/** Takes over `res`'s output calls, to be held once a session exists (see `holdFor`). */
+/**
+ * Takes over `res`'s output calls, to be held once a session exists (see `holdFor`). A response
+ * its framework's root prototype holds (Express's) gets nothing until then: the root's members
+ * look for the hold when they are called, not when they are looked up, so `res.end(req.session…)`
+ * is held all the same, and a request that never makes a session allocates nothing here.
+ */
 export function installHold(res: ServerResponse, logger: HoldLogger): void {
   const held = res as HeldResponse;
   const { native, shared } = takeOver(held, HELD_OUTPUT);
-  held[HOLD] = new ResponseHold(logger, native.writeHead, native.write, native.end, shared);
+  if (shared) return;
+  held[HOLD] = new ResponseHold(logger, native.writeHead, native.write, native.end, false);
 }
 
 /**
@@ -91,9 +107,21 @@ export function installHold(res: ServerResponse, logger: HoldLogger): void {
  * session is committed. When the headers already went out (the session was first read after
  * them), only the late commit before the end is left to do.
  */
-export function holdFor(res: ServerResponse, session: SessionCommit): void {
-  const hold = (res as HeldResponse)[HOLD];
-  if (!hold) return;
+export function holdFor(res: ServerResponse, session: SessionCommit, logger: HoldLogger): void {
+  const held = res as HeldResponse;
+  let hold = held[HOLD];
+  if (!hold) {
+    // Taken over through its root (see installHold): the hold is made now. Should the response
+    // have moved to a chain its root cannot hold, it is taken over on its own, as it can still be.
+    const { native, shared } = rootHold(held, HELD_OUTPUT) ?? takeOver(held, HELD_OUTPUT);
+    hold = held[HOLD] = new ResponseHold(
+      logger,
+      native.writeHead,
+      native.write,
+      native.end,
+      shared,
+    );
+  }
   hold.session = session;
   if (nativeHeadersSent(res)) hold.phase = RELEASED;
 }

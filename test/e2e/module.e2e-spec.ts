@@ -4,6 +4,7 @@ import {
   Inject,
   Injectable,
   Module,
+  Req,
   UseGuards,
   UseInterceptors,
   type CallHandler,
@@ -31,7 +32,15 @@ import {
   type SessionStore,
 } from '../../lib';
 import { SessionController } from '../src/session.controller';
-import { PLATFORMS, SECRET, setCookies, startApp, startModule, type TestApp } from '../support/app';
+import {
+  PLATFORMS,
+  SECRET,
+  sessionCookie,
+  setCookies,
+  startApp,
+  startModule,
+  type TestApp,
+} from '../support/app';
 
 @Controller('probe')
 class ProbeController {
@@ -194,6 +203,41 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
     expect((await byDefault.http().get('/favicon.ico')).body).toEqual({ session: 'none' });
     const none = track(await startApp({ ignore: [] }, [SessionProbe], { platform }));
     expect((await none.http().get('/favicon.ico')).body).toEqual({ session: 'yes' });
+    store.close();
+  });
+
+  it('gives req.session and req.sessionID on served paths only; an assignment to them holds', async () => {
+    const store = new MemoryStore();
+    type Probed = { session?: { n?: number; id?: string }; sessionID?: string };
+    @Controller()
+    class RequestProbe {
+      @Get(['health', 'count'])
+      probe(@Req() req: Probed) {
+        if (req.url === '/health')
+          return { session: req.session ?? 'none', id: req.sessionID ?? 'none' };
+        const session = req.session!;
+        session.n = (session.n ?? 0) + 1;
+        return { n: session.n, same: session.id === req.sessionID, id: req.sessionID };
+      }
+      @Get('replace')
+      replace(@Req() req: Probed) {
+        req.session = { n: -1 };
+        req.sessionID = 'mine';
+        return { session: req.session, id: req.sessionID };
+      }
+    }
+    const t = track(await startApp({ store, ignore: ['/health'] }, [RequestProbe], { platform }));
+    expect((await t.http().get('/health')).body).toEqual({ session: 'none', id: 'none' });
+    const first = await t.http().get('/count').expect(200);
+    expect(first.body).toEqual({ n: 1, same: true, id: expect.any(String) });
+    const cookie = sessionCookie(first);
+    const second = await t.http().get('/count').set('Cookie', cookie).expect(200);
+    expect(second.body).toEqual({ n: 2, same: true, id: first.body.id });
+    expect((await t.http().get('/health').set('Cookie', cookie)).body).toEqual({
+      session: 'none',
+      id: 'none',
+    });
+    expect((await t.http().get('/replace')).body).toEqual({ session: { n: -1 }, id: 'mine' });
     store.close();
   });
 
