@@ -208,7 +208,7 @@ describe.each(PLATFORMS)('SessionModule (%s)', (platform) => {
 
   it('gives req.session and req.sessionID on served paths only; an assignment to them holds', async () => {
     const store = new MemoryStore();
-    type Probed = { session?: { n?: number; id?: string }; sessionID?: string };
+    type Probed = { url?: string; session?: { n?: number; id?: string }; sessionID?: string };
     @Controller()
     class RequestProbe {
       @Get(['health', 'count'])
