@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { randomId } from './random-id';
 import type { SessionData } from './session';
 import type { SessionStore } from './session-store';
 import {
@@ -150,8 +150,8 @@ export const DEFAULT_COOKIE: Readonly<ResolvedCookieOptions> = Object.freeze({
   priority: undefined,
 });
 
-/** 32 bytes from `crypto`: 256 bits of entropy, 43 URL-safe characters. */
-export const defaultGenid = (): string => randomBytes(32).toString('base64url');
+/** 32 bytes from `crypto`: 256 bits of entropy, 43 URL-safe characters (see `randomId`). */
+export const defaultGenid = (): string => randomId();
 
 /**
  * Applies the defaults to `options` and checks every one, throwing a `TypeError` that names
