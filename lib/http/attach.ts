@@ -71,8 +71,10 @@ export function attachLazily(
 }
 
 /** The engine's `attached` hook: `req.session` follows regenerate() and destroy(). */
-export const followSession: SessionAttached = (req, session) =>
-  defineValue(req, 'session', session);
+export const followSession: SessionAttached = (req, session) => {
+  // SessionModule's regenerate() refills the object the request already reads: nothing to do.
+  if ((req as { session?: unknown }).session !== session) defineValue(req, 'session', session);
+};
 
 /**
  * Whether the request's cookie is `Secure`: `cookie.secure`, or for `'auto'` whether the request
