@@ -3,10 +3,9 @@ import type { TLSSocket } from 'node:tls';
 import { SessionUnavailableError } from '../core/errors';
 import type { ResolvedCookieOptions, ResolvedSessionOptions } from '../core/options';
 import type { RequestSession, SessionAttached, SessionEngine } from '../core/session-engine';
+import { REQUEST_SESSION } from './request-slot';
 import { holdFor } from './response-hold';
 
-/** The request's sessions, once made. */
-const REQUEST_SESSION = Symbol('tessera:request-session');
 /** How to make them on first read (a request without a cookie), or why they cannot be made. */
 const PENDING = Symbol('tessera:pending');
 
@@ -47,7 +46,7 @@ export function attachSession(
     else (req as { session?: unknown }).session = request.session;
     Object.defineProperty(req, 'sessionID', SESSION_ID);
   }
-  if (res) holdFor(res, request, request.engine.logger);
+  if (res) holdFor(req, res, request, request.engine.logger);
 }
 
 /**

@@ -1,5 +1,6 @@
-import { ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { headersSentError, nativeHeadersSent, nativeWritableEnded } from './node-response';
+import { REQUEST_SESSION } from './request-slot';
 
 // How a held response reads while the commit runs: as Node's own would after the same calls.
 
@@ -67,10 +68,11 @@ export interface TakenOver {
  * - Node's own response (Fastify's raw one) keeps its prototype, which every server in the
  *   process shares: the members are defined on the response, the held state only once a commit
  *   holds it. So is a response that already has one of those members as its own property, or
- *   whose chain has one below the root (another library patched it): its patch still runs.
+ *   whose chain has one below the root (another library patched it): its patch still runs;
+ *   and, with `onItsOwn`, any response.
  */
-export function takeOver(res: HeldResponse, output: HeldOutput): TakenOver {
-  if (!OWN_MEMBERS.some((name) => Object.hasOwn(res, name))) {
+export function takeOver(res: HeldResponse, output: HeldOutput, onItsOwn = false): TakenOver {
+  if (!onItsOwn && !OWN_MEMBERS.some((name) => Object.hasOwn(res, name))) {
     const root = rootHold(res, output);
     if (root) return root;
   }
@@ -197,8 +199,32 @@ function guardOwn(res: HeldResponse, name: Guarded): void {
  * of its own (which may call the root's as what they wrap), gets what the root had before.
  */
 function sharedHold(res: HeldResponse): HoldState | undefined {
-  const hold = res[HOLD];
-  return hold?.shared ? hold : undefined;
+  return (res.req as HoldingRequest | undefined)?.[REQUEST_SESSION]?.[SHARED_HOLD];
+}
+
+/**
+ * Where a response its root holds keeps its hold: on its request's sessions, one property of an
+ * object whose shape is always the same, rather than on the response, where each property added
+ * is a slow step under Express (see `takeOver`).
+ */
+const SHARED_HOLD = Symbol('tessera:shared-hold');
+
+type HoldingRequest = IncomingMessage & {
+  [REQUEST_SESSION]?: { [SHARED_HOLD]?: HoldState };
+};
+
+/** The response's hold, wherever it is kept (see `keepHold`). */
+export function holdOf<Hold extends HoldState>(res: ServerResponse): Hold | undefined {
+  return ((res as HeldResponse)[HOLD] ?? sharedHold(res)) as Hold | undefined;
+}
+
+/**
+ * Keeps `hold` for `res`: a shared hold on the sessions of its request (`res.req`), which must
+ * have them already, any other on the response itself.
+ */
+export function keepHold(res: ServerResponse, hold: HoldState): void {
+  if (hold.shared) (res.req as HoldingRequest)[REQUEST_SESSION]![SHARED_HOLD] = hold;
+  else (res as HeldResponse)[HOLD] = hold;
 }
 
 /** The held state on a root: as `HELD_STATE`, and Node's own for a response it does not hold. */

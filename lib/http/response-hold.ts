@@ -1,8 +1,10 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   exposeHold,
   HOLD,
   HOLDING,
+  keepHold,
+  holdOf,
   OPEN,
   RELEASED,
   rootHold,
@@ -107,20 +109,22 @@ export function installHold(res: ServerResponse, logger: HoldLogger): void {
  * session is committed. When the headers already went out (the session was first read after
  * them), only the late commit before the end is left to do.
  */
-export function holdFor(res: ServerResponse, session: SessionCommit, logger: HoldLogger): void {
+export function holdFor(
+  req: IncomingMessage,
+  res: ServerResponse,
+  session: SessionCommit,
+  logger: HoldLogger,
+): void {
   const held = res as HeldResponse;
   let hold = held[HOLD];
   if (!hold) {
-    // Taken over through its root (see installHold): the hold is made now. Should the response
-    // have moved to a chain its root cannot hold, it is taken over on its own, as it can still be.
-    const { native, shared } = rootHold(held, HELD_OUTPUT) ?? takeOver(held, HELD_OUTPUT);
-    hold = held[HOLD] = new ResponseHold(
-      logger,
-      native.writeHead,
-      native.write,
-      native.end,
-      shared,
-    );
+    // Taken over through its root (see installHold): the hold is made now. A response the root
+    // could not find it from (it moved to a chain the root cannot hold, or `res.req` is not its
+    // request) is taken over on its own, as it can still be.
+    const root = res.req === req ? rootHold(held, HELD_OUTPUT) : undefined;
+    const { native, shared } = root ?? takeOver(held, HELD_OUTPUT, true);
+    hold = new ResponseHold(logger, native.writeHead, native.write, native.end, shared);
+    keepHold(res, hold);
   }
   hold.session = session;
   if (nativeHeadersSent(res)) hold.phase = RELEASED;
@@ -147,7 +151,7 @@ export function commitBeforeSend(
   res: ServerResponse,
   reply: ReplyHeaders,
 ): Promise<void> | undefined {
-  const hold = (res as HeldResponse)[HOLD];
+  const hold = holdOf<ResponseHold>(res);
   if (!hold?.session || hold.phase !== OPEN || hold.ended || nativeHeadersSent(res)) return;
   if (!commitDue(hold)) {
     // Nothing runs between this and the framework's writeHead: no need to ask again there.
@@ -190,7 +194,7 @@ function addCookie(res: ServerResponse, reply: ReplyHeaders, setCookie: string):
 }
 
 function heldWriteHead(this: HeldResponse, ...args: Args): unknown {
-  const hold = this[HOLD]!;
+  const hold = holdOf<ResponseHold>(this)!;
   if (hold.phase === RELEASED || !hold.session || nativeHeadersSent(this)) {
     // The framework's send, committed before it, now writes the head (see commitBeforeSend).
     hold.sending = false;
@@ -208,7 +212,7 @@ function heldWriteHead(this: HeldResponse, ...args: Args): unknown {
 }
 
 function heldWrite(this: HeldResponse, ...args: Args): unknown {
-  const hold = this[HOLD]!;
+  const hold = holdOf<ResponseHold>(this)!;
   if (!hold.session) return hold.write.apply(this, args);
   if (hold.phase === RELEASED || (hold.phase === OPEN && nativeHeadersSent(this))) {
     if (!hold.ended) return hold.write.apply(this, args);
@@ -232,7 +236,7 @@ function heldWrite(this: HeldResponse, ...args: Args): unknown {
 }
 
 function heldEnd(this: HeldResponse, ...args: Args): unknown {
-  const hold = this[HOLD]!;
+  const hold = holdOf<ResponseHold>(this)!;
   if (!hold.session) return hold.end.apply(this, args);
   const chunk = typeof args[0] === 'function' ? undefined : args[0];
   if (hold.ended) {

@@ -19,7 +19,7 @@ describe('a response that other code patches, before or after the hold', () => {
   let server: Server;
   let store: MemoryStore;
   let url: string;
-  let mode = { prototype: false, before: false, after: false };
+  let mode = { prototype: false, before: false, after: false, noReq: false };
   /** What Express does to every response: its app's own prototype, on top of Node's. */
   const appResponse = Object.create(ServerResponse.prototype) as object;
   let seen: Record<string, unknown> = {};
@@ -72,6 +72,8 @@ describe('a response that other code patches, before or after the hold', () => {
     const handler = createSessionHandler(engine, false);
     server = createServer((req, res) => {
       if (mode.prototype) Object.setPrototypeOf(res, appResponse);
+      // A response that does not name its request (Node's does, as `res.req`).
+      if (mode.noReq) (res as { req?: unknown }).req = undefined;
       if (mode.before) patchBefore(res);
       handler(req, res, () => {
         if (mode.after) patchAfter(res);
@@ -87,39 +89,44 @@ describe('a response that other code patches, before or after the hold', () => {
   });
 
   it.each(
-    [false, true].flatMap((prototype) => [
-      { prototype, before: false, after: false },
-      { prototype, before: true, after: false },
-      { prototype, before: false, after: true },
-      { prototype, before: true, after: true },
-    ]),
-  )('app prototype: $prototype, patched before: $before, after: $after', async (which) => {
-    mode = which;
-    seen = {};
-    const login = await fetch(`${url}/login`);
-    expect(login.status).toBe(200);
-    const cookie = login.headers.getSetCookie().find((line) => line.startsWith('connect.sid='));
-    expect(cookie).toBeDefined();
-    const pair = cookie!.split(';')[0]!;
+    [false, true]
+      .flatMap((prototype) => [
+        { prototype, before: false, after: false, noReq: false },
+        { prototype, before: true, after: false, noReq: false },
+        { prototype, before: false, after: true, noReq: false },
+        { prototype, before: true, after: true, noReq: false },
+      ])
+      .concat([{ prototype: true, before: false, after: true, noReq: true }]),
+  )(
+    'app prototype: $prototype, patched before: $before, after: $after, no res.req: $noReq',
+    async (which) => {
+      mode = which;
+      seen = {};
+      const login = await fetch(`${url}/login`);
+      expect(login.status).toBe(200);
+      const cookie = login.headers.getSetCookie().find((line) => line.startsWith('connect.sid='));
+      expect(cookie).toBeDefined();
+      const pair = cookie!.split(';')[0]!;
 
-    seen = {};
-    const res = await fetch(`${url}/write`, { headers: { cookie: pair } });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ count: 1 });
-    expect(
-      res.headers.getSetCookie().filter((line) => line.startsWith('connect.sid=')),
-    ).toHaveLength(1);
-    expect(res.headers.get('x-before')).toBe(which.before ? 'yes' : null);
-    expect(res.headers.get('x-after')).toBe(which.after ? 'yes' : null);
-    expect(res.headers.get('x-late')).toBeNull();
-    expect(seen).toMatchObject({
-      headersSentAfterEnd: true,
-      writableEndedAfterEnd: true,
-      lateSetHeader: 'ERR_HTTP_HEADERS_SENT',
-    });
-    if (which.before) expect(seen.beforeHead).toBe(1);
-    if (which.after) expect(seen.afterEnd).toBe(1);
-    const sid = decodeURIComponent(pair.slice('connect.sid='.length)).slice(2).split('.')[0]!;
-    expect(await store.get(sid)).toMatchObject({ user: 'ada', count: 1 });
-  });
+      seen = {};
+      const res = await fetch(`${url}/write`, { headers: { cookie: pair } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ count: 1 });
+      expect(
+        res.headers.getSetCookie().filter((line) => line.startsWith('connect.sid=')),
+      ).toHaveLength(1);
+      expect(res.headers.get('x-before')).toBe(which.before ? 'yes' : null);
+      expect(res.headers.get('x-after')).toBe(which.after ? 'yes' : null);
+      expect(res.headers.get('x-late')).toBeNull();
+      expect(seen).toMatchObject({
+        headersSentAfterEnd: true,
+        writableEndedAfterEnd: true,
+        lateSetHeader: 'ERR_HTTP_HEADERS_SENT',
+      });
+      if (which.before) expect(seen.beforeHead).toBe(1);
+      if (which.after) expect(seen.afterEnd).toBe(1);
+      const sid = decodeURIComponent(pair.slice('connect.sid='.length)).slice(2).split('.')[0]!;
+      expect(await store.get(sid)).toMatchObject({ user: 'ada', count: 1 });
+    },
+  );
 });
