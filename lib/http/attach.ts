@@ -20,6 +20,7 @@ interface Pending {
 type SessionRequest = IncomingMessage & {
   [REQUEST_SESSION]?: RequestSession;
   [PENDING]?: Pending;
+  session?: unknown;
 };
 
 /** Whether the session glue has already been through this request (mounted twice, say). */
@@ -37,13 +38,13 @@ export function attachSession(
   request: RequestSession,
   res?: ServerResponse,
 ): void {
-  (req as SessionRequest)[REQUEST_SESSION] = request;
-  // Where the framework's root prototype carries the accessors, they read it from here.
-  if (!sharesAccessors(req, request.engine)) {
-    // A plain assignment makes the same own property as a definition, at a fraction of its
-    // cost; only the lazy accessor (a request attached lazily first) is in the way.
-    if (Object.hasOwn(req, 'session')) defineValue(req, 'session', request.session);
-    else (req as { session?: unknown }).session = request.session;
+  const attached = req as SessionRequest;
+  attached[REQUEST_SESSION] = request;
+  // The accessors read it from here: those of the framework's root prototype, or those a request
+  // attached lazily first has of its own (replacing them would be a slow step of its own).
+  if (attached[PENDING] === undefined && !sharesAccessors(req, request.engine)) {
+    // A plain assignment makes the same own property as a definition, at a fraction of its cost.
+    attached.session = request.session;
     Object.defineProperty(req, 'sessionID', SESSION_ID);
   }
   if (res) holdFor(req, res, request, request.engine.logger);
@@ -62,7 +63,7 @@ export function attachLazily(
 ): void {
   (req as SessionRequest)[PENDING] = { engine, res, failure };
   if (!sharesAccessors(req, engine)) {
-    Object.defineProperty(req, 'session', LAZY_SESSION);
+    Object.defineProperty(req, 'session', SESSION);
     Object.defineProperty(req, 'sessionID', SESSION_ID);
   }
   // saveUninitialized saves every new session, read or not: there is nothing to be lazy about.
@@ -91,24 +92,14 @@ export function secureFor(
 
 // The accessors are the same functions for every request, so V8 gives every request object the
 // same hidden class: per-request closures here would make a new one each time.
-const LAZY_SESSION: PropertyDescriptor = {
-  get(this: SessionRequest) {
-    return materialize(this).session;
-  },
-  set(this: SessionRequest, value: unknown) {
-    materialize(this);
-    defineValue(this, 'session', value);
-  },
-  configurable: true,
-  enumerable: true,
-};
 
 /**
- * `req.session` on a framework's root prototype (see `sharesAccessors`): the request's session,
- * made on first read for a lazy one; none for a request the middleware never saw (an ignored
- * path). An assignment gives the request its own property, as on any object.
+ * `req.session` as an accessor, on a framework's root prototype (see `sharesAccessors`) or on a
+ * request attached lazily: the request's session, made on first read for a lazy one; none for a
+ * request the middleware never saw (an ignored path). An assignment gives the request its own
+ * plain property, as on any object; so does `delete` where the accessor is the request's own.
  */
-const SHARED_SESSION: PropertyDescriptor = {
+const SESSION: PropertyDescriptor = {
   get(this: SessionRequest) {
     const request = this[REQUEST_SESSION];
     if (request) return request.session;
@@ -162,7 +153,7 @@ function sharesAccessors(req: IncomingMessage, engine: SessionEngine): boolean {
 /** Each request prototype seen, and whether its chain carries the shared accessors. */
 const SHARES_ACCESSORS = new WeakMap<object, boolean>();
 
-const SHARED_ACCESSORS = { session: SHARED_SESSION, sessionID: SESSION_ID } as const;
+const SHARED_ACCESSORS = { session: SESSION, sessionID: SESSION_ID } as const;
 const ACCESSOR_NAMES = Object.keys(SHARED_ACCESSORS) as (keyof typeof SHARED_ACCESSORS)[];
 
 /** Puts the accessors on the root of a framework's chain above `prototype`, if it can. */
