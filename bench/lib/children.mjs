@@ -34,18 +34,31 @@ function killAllNow() {
 }
 
 /**
- * Starts `entry` (a .ts file under bench/) with ts-node and waits for its `{ type: readyType }`
- * message ('ready' by default; a one-shot job answers 'result'). Rejects, with the tail of its
- * stderr, when it exits first or takes longer than `timeoutMs`.
+ * Starts `entry` (a .ts file under bench/ of `root`, this checkout unless another is given)
+ * with ts-node and waits for its `{ type: readyType }` message ('ready' by default; a one-shot
+ * job answers 'result'). Rejects, with the tail of its stderr, when it exits first or takes
+ * longer than `timeoutMs`.
  */
 export function startTs(
   entry,
-  { env = {}, name = entry, timeoutMs = 90_000, execArgv = [], readyType = 'ready' } = {},
+  {
+    env = {},
+    name = entry,
+    timeoutMs = 90_000,
+    execArgv = [],
+    readyType = 'ready',
+    root = ROOT,
+  } = {},
 ) {
-  const child = fork(path.join(ROOT, entry), [], {
-    cwd: ROOT,
+  const child = fork(path.join(root, entry), [], {
+    cwd: root,
     execArgv: [...execArgv, '-r', 'ts-node/register/transpile-only'],
-    env: { ...process.env, TS_NODE_PROJECT: TS_PROJECT, NODE_ENV: 'production', ...env },
+    env: {
+      ...process.env,
+      TS_NODE_PROJECT: root === ROOT ? TS_PROJECT : path.join(root, 'bench', 'tsconfig.json'),
+      NODE_ENV: 'production',
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   live.add(child);
