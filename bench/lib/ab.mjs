@@ -1,7 +1,7 @@
 /**
  * A/B of one change: Tessera at a base commit (A, checked out in a throwaway git worktree that
- * shares this checkout's node_modules) against this checkout (B), memory store, one platform
- * and scenario. This machine's rates move by ±15 % from one process to the next, more than most
+ * shares this checkout's node_modules) against this checkout (B; or `--against`, another
+ * commit, checked out the same way), memory store, one platform and scenario. This machine's rates move by ±15 % from one process to the next, more than most
  * changes are worth, so a full `npm run bench` cannot tell them apart; this can:
  * - `--sets` pairs of fresh processes, A and B started together; in each pair, `--runs`
  *   alternating runs of `--seconds` each (A B, B A, …) after one warm-up run of each;
@@ -21,7 +21,15 @@ import { ROOT, installCleanup, startTs, stop } from './children.mjs';
 import { SCENARIOS, cookiesFor, drive } from './load.mjs';
 
 function parseArgs(argv) {
-  const args = { base: '', platform: 'express', scenario: 'read', sets: 6, runs: 4, seconds: 3 };
+  const args = {
+    base: '',
+    against: '',
+    platform: 'express',
+    scenario: 'read',
+    sets: 6,
+    runs: 4,
+    seconds: 3,
+  };
   for (const arg of argv) {
     const match = /^--(\w+)=(.*)$/.exec(arg);
     if (!match || !(match[1] in args)) throw new Error(`unknown argument ${arg}`);
@@ -75,6 +83,8 @@ export async function main() {
   if (!scenario) throw new Error(`--scenario must be one of ${SCENARIOS.map((s) => s.id)}`);
   if (pinning) pin(process.pid, `1-${availableParallelism() - 1}`);
   const baseDir = checkout(args.base);
+  // B: this checkout as it is (uncommitted changes included), or another commit.
+  const otherDir = args.against ? checkout(args.against) : ROOT;
   const start = async (root, name) => {
     const { child, info } = await startTs('bench/app/main.ts', {
       name,
@@ -101,13 +111,13 @@ export async function main() {
   const rpsRatios = [];
   const cpuRatios = [];
   process.stdout.write(
-    `A = ${args.base}, B = this checkout; ${args.platform}, ${scenario.title}, memory store` +
+    `A = ${args.base}, B = ${args.against || 'this checkout'}; ${args.platform}, ${scenario.title}, memory store` +
       `${pinning ? '; apps on core 0' : ''}\n`,
   );
   try {
     for (let set = 0; set < args.sets; set++) {
       const a = await start(baseDir, 'A');
-      const b = await start(ROOT, 'B');
+      const b = await start(otherDir, 'B');
       try {
         await measure(a);
         await measure(b);
@@ -133,6 +143,7 @@ export async function main() {
     }
   } finally {
     removeCheckout(baseDir);
+    if (otherDir !== ROOT) removeCheckout(otherDir);
   }
   process.stdout.write(
     `B/A, median of ${args.sets} pairs: req/s ×${median(rpsRatios).toFixed(3)} ` +
