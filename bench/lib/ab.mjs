@@ -18,23 +18,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { ROOT, installCleanup, startTs, stop } from './children.mjs';
+import { parseFlags } from './flags.mjs';
 import { SCENARIOS, cookiesFor, drive } from './load.mjs';
 
 function parseArgs(argv) {
-  const args = {
-    base: '',
-    against: '',
-    platform: 'express',
-    scenario: 'read',
-    sets: 6,
-    runs: 4,
-    seconds: 3,
-  };
-  for (const arg of argv) {
-    const match = /^--(\w+)=(.*)$/.exec(arg);
-    if (!match || !(match[1] in args)) throw new Error(`unknown argument ${arg}`);
-    args[match[1]] = typeof args[match[1]] === 'number' ? Number(match[2]) : match[2];
-  }
+  const defaults = { base: '', against: '', platform: 'express', scenario: 'read' };
+  const args = parseFlags({ ...defaults, sets: 6, runs: 4, seconds: 3 }, argv);
   if (!args.base) throw new Error('--base=<git ref> is required (the A side)');
   if (!['express', 'fastify'].includes(args.platform))
     throw new Error('--platform: express|fastify');

@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { ROOT, ask, installCleanup, startTs, stop } from './children.mjs';
+import { parseFlags } from './flags.mjs';
 import { SCENARIOS, cookiesFor, drive } from './load.mjs';
 import { startService } from './services.mjs';
 
@@ -15,22 +16,20 @@ import { startService } from './services.mjs';
 const OURS = `${ROOT}${path.sep}lib${path.sep}`;
 
 function parseArgs(argv) {
-  const args = {
-    platform: 'express',
-    library: 'tessera',
-    store: 'memory',
-    scenario: 'read',
-    seconds: 10,
-    connections: 32,
-    top: 25,
-    // 1: also sample allocations (garbage included) during the run, and list the top allocators.
-    allocations: 0,
-  };
-  for (const arg of argv) {
-    const match = /^--(\w+)=(.*)$/.exec(arg);
-    if (!match || !(match[1] in args)) throw new Error(`unknown argument ${arg}`);
-    args[match[1]] = typeof args[match[1]] === 'number' ? Number(match[2]) : match[2];
-  }
+  const args = parseFlags(
+    {
+      platform: 'express',
+      library: 'tessera',
+      store: 'memory',
+      scenario: 'read',
+      seconds: 10,
+      connections: 32,
+      top: 25,
+      // 1: also sample allocations (garbage included) during the run, and list the top allocators.
+      allocations: 0,
+    },
+    argv,
+  );
   // The bare app and the diagnostic middleware apps have no store.
   if (args.library === 'bare' || args.library.endsWith('-middleware')) args.store = 'none';
   return args;

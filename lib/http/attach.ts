@@ -92,7 +92,6 @@ export function secureFor(
 
 // The accessors are the same functions for every request, so V8 gives every request object the
 // same hidden class: per-request closures here would make a new one each time.
-
 /**
  * `req.session` as an accessor, on a framework's root prototype (see `sharesAccessors`) or on a
  * request attached lazily: the request's session, made on first read for a lazy one; none for a
